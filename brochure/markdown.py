@@ -1,0 +1,139 @@
+"""Markdown text -> tokens and HTML: the one markdown-it-py configuration every stage shares.
+
+The loader parses bodies to check links and sections (with line numbers from token maps); the
+renderer turns them into HTML. Footnotes become inline `<span class="footnote">` elements at the
+place they are called, because CSS Paged Media floats them to the foot of that page
+(`float: footnote`); markdown-it's own footnote section at the end would never move there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+__all__ = ["Link", "Markdown"]
+
+# Typographic quotes per language: “double”, ‘single’ (markdown-it's option order).
+_QUOTES = {
+    "en": "“”‘’",
+    "fr": ["«\u202f", "\u202f»", "“", "”"],
+    "es": "«»“”",
+    "pt": "“”‘’",
+    "de": "„“‚‘",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    href: str
+    text: str
+    line: int  # 0-based line of the block in the Markdown text
+
+
+class Markdown:
+    """A markdown-it-py parser configured for the brochure, for one language.
+
+    `heading_offset` shifts heading levels: a body's `##` becomes `<h3>` under the document's
+    `<h2>` title, so authors never need to know where their file sits in the brochure.
+    """
+
+    def __init__(self, lang: str = "en", heading_offset: int = 1):
+        md = MarkdownIt("commonmark", {"typographer": True, "quotes": _quotes(lang)})
+        md.enable(["table", "replacements", "smartquotes", "strikethrough"])
+        md.use(footnote_plugin, inline=False)
+        md.use(deflist_plugin)
+        md.use(tasklists_plugin, enabled=False)
+        md.use(attrs_block_plugin, allowed=("id", "class"))
+        md.use(attrs_plugin, allowed=("id", "class"))
+        # markdown-it binds render rules to its renderer, so they receive it as first argument.
+        md.add_render_rule("heading_open", lambda _r, *args: self._heading(*args))
+        md.add_render_rule("heading_close", lambda _r, *args: self._heading(*args))
+        md.add_render_rule("footnote_ref", lambda _r, *args: self._footnote_ref(*args))
+        md.add_render_rule("link_open", lambda _r, *args: self._link_open(*args))
+        self._md = md
+        self._offset = heading_offset
+        self._notes: dict[int, str] = {}
+
+    def parse(self, text: str) -> list[Token]:
+        return self._md.parse(text, {})
+
+    def render(self, text: str) -> str:
+        env: dict = {}
+        tokens = self._md.parse(text, env)
+        body, notes = _split_footnotes(tokens)
+        self._notes = {
+            note_id: self._md.renderer.render(inner, self._md.options, env).strip()
+            for note_id, inner in notes.items()
+        }
+        return self._md.renderer.render(body, self._md.options, env)
+
+    def render_inline(self, text: str) -> str:
+        return self._md.renderInline(text)
+
+    def links(self, text: str) -> Iterator[Link]:
+        """Every link in `text`, with the line of its block."""
+        line = 0
+        for token in self.parse(text):
+            if token.map:
+                line = token.map[0]
+            for child in token.children or ():
+                if child.type == "link_open":
+                    yield Link(str(child.attrs.get("href", "")), "", line)
+
+    def headings(self, text: str, level: int = 2) -> list[tuple[str, int]]:
+        """The text and 0-based line of every heading of `level` (as written: `##` is 2)."""
+        tokens = self.parse(text)
+        return [
+            (tokens[i + 1].content, token.map[0] if token.map else 0)
+            for i, token in enumerate(tokens)
+            if token.type == "heading_open" and token.tag == f"h{level}"
+        ]
+
+    def _heading(self, tokens, idx, options, env) -> str:
+        token = tokens[idx]
+        level = min(int(token.tag[1]) + self._offset, 6)
+        token = token.copy(tag=f"h{level}")
+        return self._md.renderer.renderToken([token], 0, options, env)
+
+    def _footnote_ref(self, tokens, idx, options, env) -> str:
+        note = self._notes.get(tokens[idx].meta["id"], "")
+        return f'<span class="footnote">{note}</span>'
+
+    def _link_open(self, tokens, idx, options, env) -> str:
+        token = tokens[idx]
+        href = str(token.attrs.get("href", ""))
+        if href.startswith("#"):
+            token.attrSet("class", "xref")
+        return self._md.renderer.renderToken(tokens, idx, options, env)
+
+
+def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], dict[int, list[Token]]]:
+    """Take the footnote definitions out of the stream: {note id: the note's inline tokens}."""
+    body: list[Token] = []
+    notes: dict[int, list[Token]] = {}
+    current: list[Token] | None = None
+    for token in tokens:
+        if token.type == "footnote_open":
+            current = notes.setdefault(token.meta["id"], [])
+        elif token.type == "footnote_close":
+            current = None
+        elif token.type in ("footnote_block_open", "footnote_block_close", "footnote_anchor"):
+            continue
+        elif current is not None:
+            # A note's paragraphs become inline text: it is set as one line at the page foot.
+            if token.type == "inline":
+                current.append(token)
+        else:
+            body.append(token)
+    return body, notes
+
+
+def _quotes(lang: str) -> str | list[str]:
+    return _QUOTES.get(lang.split("-")[0], _QUOTES["en"])

@@ -1,0 +1,284 @@
+"""The brochure's frozen content model: the types every stage passes on, and their schemas.
+
+The pydantic models are both the schema the loader validates each file against and the immutable
+values the later stages read. Field names keep their YAML spelling. Constraints that need a
+friendly message are validators raising `PydanticCustomError`, whose type becomes the problem's
+stable `kind`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from babel import Locale
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from .errors import Location
+
+__all__ = [
+    "Brochure",
+    "CaseStudy",
+    "Chapter",
+    "Document",
+    "Image",
+    "KeyFigure",
+    "Part",
+    "Period",
+    "Place",
+    "Quote",
+    "Tool",
+]
+
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Z]{2})?")
+_LAST_STEP = re.compile(r"(?:\.[^.\[]*|\[\d+\]|^[^.\[]*)$")
+_COUNTRIES = frozenset(Locale("en").territories)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "not-text", "expected text, got {got}", {"got": _describe(value)}
+        )
+    if not value.strip():
+        raise PydanticCustomError("empty", "expected text, got an empty value")
+    return value.strip()
+
+
+def _id(value: Any) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise PydanticCustomError(
+            "bad-id",
+            "expected an id of lowercase letters, digits and hyphens like 'kisumu', got {got}",
+            {"got": _describe(value)},
+        )
+    return value
+
+
+def _month(value: Any) -> dt.date:
+    match = _MONTH.fullmatch(value) if isinstance(value, str) else None
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise PydanticCustomError(
+            "bad-month", "expected a month like 2019-03, got {got}", {"got": _describe(value)}
+        )
+    return dt.date(int(match[1]), int(match[2]), 1)
+
+
+def _month_or_ongoing(value: Any) -> dt.date | None:
+    if value == "ongoing":
+        return None
+    try:
+        return _month(value)
+    except PydanticCustomError:
+        raise PydanticCustomError(
+            "bad-month",
+            "expected a month like 2021-12 or 'ongoing', got {got}",
+            {"got": _describe(value)},
+        ) from None
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise PydanticCustomError(
+        "bad-date", "expected a date like 2021-06-23, got {got}", {"got": _describe(value)}
+    )
+
+
+def _country(value: Any) -> str:
+    if not isinstance(value, str) or value not in _COUNTRIES or not value.isalpha():
+        raise PydanticCustomError(
+            "bad-country",
+            "expected an ISO 3166-1 country code like KE or EC, got {got}",
+            {"got": _describe(value)},
+        )
+    return value
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+        raise PydanticCustomError(
+            "bad-language",
+            "expected a language code like en, fr or pt-BR, got {got}",
+            {"got": _describe(value)},
+        )
+    return value
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "not-a-number",
+            "expected a plain number like 1200 or 37.5 (no thousands separators), got {got}",
+            {"got": _describe(value)},
+        )
+    return value
+
+
+def _sdg(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 17:
+        raise PydanticCustomError(
+            "bad-sdg",
+            "expected a Sustainable Development Goal number from 1 to 17, got {got}",
+            {"got": _describe(value)},
+        )
+    return value
+
+
+def _unique(values: tuple) -> tuple:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise PydanticCustomError("duplicate", "{got!r} is listed twice", {"got": seen[0]})
+    return values
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list | dict):
+        return f"a {'list' if isinstance(value, list) else 'mapping'}"
+    return f"{type(value).__name__} {value!r}"
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Id = Annotated[str, BeforeValidator(_id)]
+Month = Annotated[dt.date, BeforeValidator(_month)]
+Language = Annotated[str, BeforeValidator(_language)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Place(_Frozen):
+    city: Text
+    region: Text | None = None
+    country: Annotated[str, BeforeValidator(_country)]
+    world_region: Id
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Period(_Frozen):
+    start: Month
+    end: Annotated[dt.date | None, BeforeValidator(_month_or_ongoing)]
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.end is None
+
+
+class KeyFigure(_Frozen):
+    value: Annotated[int | float, BeforeValidator(_number)]
+    unit: str = ""
+    label: Text
+
+
+class Quote(_Frozen):
+    text: Text
+    attribution: Text
+
+
+class Image(_Frozen):
+    src: Text
+    alt: Text
+    credit: Text
+
+
+class Document(_Frozen):
+    """What every chapter, tool and case study has: an id, a title, a Markdown body."""
+
+    id: Id
+    title: Text
+    summary: Text | None = None
+    body: str = ""
+    body_line: int = 1  # the file's line on which the Markdown body starts
+    source: Location = Location("")
+    field_lines: dict[str, int] = Field(default_factory=dict)  # "period.start" -> its line
+
+    def line_of(self, field: str) -> int:
+        """The line of a front-matter field, or of the nearest enclosing field that has one."""
+        while field and field not in self.field_lines:
+            field = _LAST_STEP.sub("", field)
+        return self.field_lines.get(field, self.source.line)
+
+    kind: Literal["chapter", "tool", "case-study"] = "chapter"
+
+
+class Chapter(Document):
+    byline: Text | None = None
+
+
+class Tool(Document):
+    kind: Literal["tool"] = "tool"
+    tool_type: Literal["checklist", "worksheet", "method", "audit", "indicators"]
+    time: Text
+    participants: Text
+    related: Annotated[tuple[Id, ...], AfterValidator(_unique)] = ()
+
+
+class CaseStudy(Document):
+    kind: Literal["case-study"] = "case-study"
+    summary: Text
+    place: Place
+    partners: tuple[Text, ...] = Field(min_length=1)
+    period: Period
+    themes: Annotated[tuple[Id, ...], AfterValidator(_unique)] = Field(min_length=1, max_length=4)
+    sdgs: Annotated[
+        tuple[Annotated[int, BeforeValidator(_sdg)], ...], AfterValidator(_unique)
+    ] = Field(min_length=1)
+    key_figures: tuple[KeyFigure, ...] = Field(min_length=2, max_length=4)
+    quote: Quote
+    image: Image
+
+
+class Part(_Frozen):
+    id: Id
+    title: Text
+    kind: Literal["chapter", "tool", "case-study"]
+    intro: Text | None = None
+    files: tuple[Text, ...] = Field(min_length=1)
+    documents: tuple[Chapter | Tool | CaseStudy, ...] = ()
+
+
+class Brochure(_Frozen):
+    """The whole publication in one language, as the manifest orders it."""
+
+    slug: Id
+    title: Text
+    subtitle: Text
+    publisher: Text
+    edition: Annotated[dt.date, BeforeValidator(_date)]
+    source_language: Language
+    languages: Annotated[tuple[Language, ...], AfterValidator(_unique)] = Field(min_length=1)
+    imprint: Text
+    back_cover: Text
+    regions: dict[Id, Text] = Field(min_length=1)
+    themes: dict[Id, Text] = Field(min_length=1)
+    front_matter: tuple[Text, ...] = ()
+    parts: tuple[Part, ...] = Field(min_length=1)
+    back_matter: tuple[Text, ...] = ()
+
+    # Filled in by the loader, not by the manifest.
+    lang: str = "en"
+    source: Location = Location("")
+    front_documents: tuple[Chapter, ...] = ()
+    back_documents: tuple[Chapter, ...] = ()
+
+    @property
+    def case_studies(self) -> tuple[CaseStudy, ...]:
+        return tuple(d for p in self.parts for d in p.documents if isinstance(d, CaseStudy))
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        """Every document in reading order."""
+        inner = tuple(d for p in self.parts for d in p.documents)
+        return self.front_documents + inner + self.back_documents

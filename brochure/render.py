@@ -1,0 +1,75 @@
+"""Brochure -> one HTML document, through the Jinja2 templates in templates/.
+
+Python only passes data and formats values for the locale (dates, numbers, country names);
+the templates choose the markup and the stylesheets decide the look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from pathlib import Path
+from typing import TypedDict
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from .markdown import Markdown
+from .model import Brochure
+
+__all__ = ["environment", "render"]
+
+
+class TemplateContext(TypedDict):
+    """What every template receives."""
+
+    brochure: Brochure  # the localized brochure: parts, documents, manifest fields
+    lang: str  # the edition's language code, for lang="" and hyphenation
+    stylesheets: list[str]  # stylesheet URLs relative to the project root
+    build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
+
+
+def environment(templates_dir: Path, lang: str) -> jinja2.Environment:
+    """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    locale = Locale.parse(lang.replace("-", "_"))
+    body = Markdown(lang, heading_offset=1)
+    env.filters.update(
+        markdown=lambda text: Markup(body.render(text)),
+        inline=lambda text: Markup(body.render_inline(text)),
+        date=partial(_date, locale=locale, pattern="d MMMM y"),
+        month=partial(_date, locale=locale, pattern="MMMM y"),
+        number=partial(_number, locale=locale),
+        country=lambda code: locale.territories.get(code, code),
+    )
+    return env
+
+
+def render(brochure: Brochure, env: jinja2.Environment, stylesheets: list[str]) -> str:
+    context = TemplateContext(
+        brochure=brochure,
+        lang=brochure.lang,
+        stylesheets=stylesheets,
+        build_date=brochure.edition,
+    )
+    return env.get_template("brochure.html").render(**context)
+
+
+def _date(value: dt.date, locale: Locale, pattern: str) -> str:
+    return format_date(value, pattern, locale=locale)
+
+
+def _number(value: float, locale: Locale) -> str:
+    return format_decimal(value, locale=locale)
