@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import jinja2
 from babel import Locale
@@ -29,6 +29,8 @@ class TemplateContext(TypedDict):
     brochure: Brochure  # the localized brochure: parts, documents, manifest fields
     lang: str  # the edition's language code, for lang="" and hyphenation
     stylesheets: list[str]  # stylesheet URLs relative to the project root
+    content_url: str  # file: URL of the content folder, for images
+    titles: dict[str, str]  # id -> title of every part and document, for cross-references
     build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
 
 
@@ -57,11 +59,16 @@ def environment(templates_dir: Path, lang: str) -> jinja2.Environment:
     return env
 
 
-def render(brochure: Brochure, env: jinja2.Environment, stylesheets: list[str]) -> str:
+def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any]) -> str:
+    """The brochure as one HTML document; `options` carries `stylesheets` and `content_url`."""
+    titles = {part.id: part.title for part in brochure.parts}
+    titles |= {document.id: document.title for document in brochure.documents}
     context = TemplateContext(
         brochure=brochure,
         lang=brochure.lang,
-        stylesheets=stylesheets,
+        stylesheets=list(options["stylesheets"]),
+        content_url=str(options["content_url"]),
+        titles=titles,
         build_date=brochure.edition,
     )
     return env.get_template("brochure.html").render(**context)

@@ -1,0 +1,1 @@
+"""The brochure pipeline: content/ -> load -> render -> typeset -> finish -> build/*.pdf."""

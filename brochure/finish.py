@@ -1,0 +1,146 @@
+"""Laid-out document -> the PDF file: metadata, page labels, viewer settings, atomic write.
+
+WeasyPrint writes the outline (from the CSS bookmark levels), the document info (from the HTML
+`<meta>` tags) and `/Lang`. Its finisher hook adds what it leaves out: XMP metadata, page labels
+that match the printed folios (roman front matter, arabic from the first part on) and the viewer
+preference that shows the title instead of the file name. The file is written next to its
+destination and moved into place, so a failed build never leaves a half-written PDF or
+overwrites the last good one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
+
+import pydyf
+import weasyprint
+
+from .model import Brochure
+
+__all__ = ["finish", "main_matter_start", "write_atomically"]
+
+_NS = {
+    "x": "adobe:ns:meta/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+}
+for _prefix, _uri in _NS.items():
+    register_namespace(_prefix, _uri)
+
+
+def finish(document: weasyprint.Document, brochure: Brochure, target: Path) -> Path:
+    """Write `document` as the finished PDF at `target` (atomically) and return the path."""
+    identifier = _identifier(brochure)
+    pdf = document.write_pdf(
+        finisher=_finisher(brochure, main_matter_start(document, brochure), identifier),
+        pdf_identifier=identifier,
+        pdf_tags=True,
+    )
+    write_atomically(target, pdf)
+    return target
+
+
+def main_matter_start(document: weasyprint.Document, brochure: Brochure) -> int:
+    """The index of the page where the first part begins: folio 1 in arabic numerals."""
+    first = brochure.parts[0].id
+    return next(i for i, page in enumerate(document.pages) if first in page.anchors)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _finisher(
+    brochure: Brochure, main_start: int, identifier: bytes
+) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+    def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        # Page labels: the viewer's page box then shows the folio printed on the page.
+        labels = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+        labels += [main_start, pydyf.Dictionary({"S": "/D", "St": 1})]
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": labels})
+        pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
+        metadata = pydyf.Stream(
+            [_xmp(brochure, identifier)], {"Type": "/Metadata", "Subtype": "/XML"}
+        )
+        pdf.add_object(metadata)
+        pdf.catalog["Metadata"] = metadata.reference
+
+    return add
+
+
+def _xmp(brochure: Brochure, identifier: bytes) -> bytes:
+    """XMP metadata: what the document info says, plus the language and the keywords as a bag."""
+    rdf = Element(_q("rdf:RDF"))
+    about = SubElement(rdf, _q("rdf:Description"), {_q("rdf:about"): ""})
+    _alt(about, "dc:title", brochure.title, brochure.lang)
+    _alt(about, "dc:description", brochure.subtitle, brochure.lang)
+    _list(about, "dc:creator", "rdf:Seq", [brochure.publisher])
+    _list(about, "dc:publisher", "rdf:Bag", [brochure.publisher])
+    _list(about, "dc:language", "rdf:Bag", [brochure.lang])
+    _list(about, "dc:subject", "rdf:Bag", list(brochure.themes.values()))
+    date = brochure.edition.isoformat()
+    for name, value in (
+        ("dc:format", "application/pdf"),
+        ("pdf:Keywords", ", ".join(brochure.themes.values())),
+        ("pdf:Producer", f"WeasyPrint {weasyprint.__version__}"),
+        ("xmp:CreatorTool", "brochure pipeline (WeasyPrint)"),
+        ("xmp:CreateDate", date),
+        ("xmp:ModifyDate", date),
+        ("xmp:MetadataDate", date),
+        ("xmpMM:DocumentID", f"uuid:{_uuid(identifier)}"),
+    ):
+        SubElement(about, _q(name)).text = value
+    meta = Element(_q("x:xmpmeta"))
+    meta.append(rdf)
+    return (
+        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        + tostring(meta, encoding="utf-8", xml_declaration=False)
+        + b'\n<?xpacket end="r"?>'
+    )
+
+
+def _alt(parent: Element, name: str, text: str, lang: str) -> None:
+    alt = SubElement(SubElement(parent, _q(name)), _q("rdf:Alt"))
+    SubElement(alt, _q("rdf:li"), {"xml:lang": "x-default"}).text = text
+    if lang:
+        SubElement(alt, _q("rdf:li"), {"xml:lang": lang}).text = text
+
+
+def _list(parent: Element, name: str, kind: str, items: list[str]) -> None:
+    container = SubElement(SubElement(parent, _q(name)), _q(kind))
+    for item in items:
+        SubElement(container, _q("rdf:li")).text = item
+
+
+def _q(name: str) -> str:
+    prefix, local = name.split(":")
+    return f"{{{_NS[prefix]}}}{local}"
+
+
+def _identifier(brochure: Brochure) -> bytes:
+    """A PDF /ID that is the same for the same edition, so rebuilds are byte-identical."""
+    key = f"{brochure.slug}/{brochure.lang}/{brochure.edition.isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32].encode()
+
+
+def _uuid(identifier: bytes) -> str:
+    h = identifier.decode()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
