@@ -69,7 +69,9 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     sandbox = typeset.Sandbox(opts.sandbox_roots)
     laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
     _stop_on(laid_out.findings)
-    pdf = log.step("finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf")
+    pdf = log.step(
+        "finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf"
+    )
     return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings)
 
 

@@ -62,7 +62,7 @@ class Progress:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0].startswith("-") and args[0] not in ("-h", "--help"):
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         args.insert(0, "build")  # `build` is the default command
     try:
         options = parser.parse_args(args)
@@ -86,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "check":
             problems = pipeline.check(opts, log)
             _report(problems, sys.stderr)
-            print(f"{opts.content_dir}: the content is valid ({log.total():.1f} s)", file=sys.stderr)
+            print(
+                f"{opts.content_dir}: the content is valid ({log.total():.1f} s)", file=sys.stderr
+            )
             return 0
         result = pipeline.build(opts, log)
     except BrochureError as error:
@@ -116,7 +118,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the brochure's content folder (default: content)",
     )
     common.add_argument(
-        "--out", type=Path, default=Path("build"), metavar="DIR", help="output folder (default: build)"
+        "--out",
+        type=Path,
+        default=Path("build"),
+        metavar="DIR",
+        help="output folder (default: build)",
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     commands = parser.add_subparsers(dest="command", metavar="command")

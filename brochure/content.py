@@ -45,7 +45,7 @@ Lines = dict[tuple, int]
 
 
 def load(content_dir: Path) -> Brochure:
-    """Read and validate the brochure in `content_dir`; raise `BrochureError` listing all problems."""
+    """Read and validate the brochure in `content_dir`; raise `BrochureError` with all problems."""
     problems: list[Problem] = []
     manifest_path = content_dir / MANIFEST
     raw, lines = _read_yaml_file(manifest_path, problems)
@@ -69,7 +69,7 @@ def load(content_dir: Path) -> Brochure:
 
 
 def _listed_files(raw: Any, parts_raw: Any) -> Iterator[tuple[str, str, int]]:
-    """(path, schema kind, manifest line) for every file the manifest lists, even if it is broken."""
+    """(path, schema kind, manifest line) of every file the manifest lists, even a broken one."""
     if not isinstance(raw, dict):
         return
     lines = raw.get("__lines__", {})
@@ -106,8 +106,12 @@ def _load_document(
     except UnicodeDecodeError as error:
         line = path.read_bytes()[: error.start].count(b"\n") + 1
         problems.append(
-            Problem(Location(str(path), line), "", "not-utf8", "expected UTF-8 text; "
-                    "save the file as UTF-8")
+            Problem(
+                Location(str(path), line),
+                "",
+                "not-utf8",
+                "expected UTF-8 text; save the file as UTF-8",
+            )
         )
         return None
 
@@ -158,8 +162,13 @@ def _read_yaml_file(path: Path, problems: list[Problem]) -> tuple[Any, Lines]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.append(
-            Problem(Location(str(path)), "", "missing-file", "the manifest is missing; "
-                    "every brochure needs a brochure.yaml in its content folder")
+            Problem(
+                Location(str(path)),
+                "",
+                "missing-file",
+                "the manifest is missing; "
+                "every brochure needs a brochure.yaml in its content folder",
+            )
         )
         return None, {}
     raw, lines = _parse_yaml(text, Location(str(path)), 1, problems)
@@ -208,18 +217,18 @@ def _map_lines(
                 problems.append(
                     Problem(
                         Location(where.path, line),
-                        _field(path + (key,)),
+                        _field((*path, key)),
                         "duplicate-key",
                         "this key is set twice; keep one",
                     )
                 )
             seen.add(key)
-            lines[path + (key,)] = line
-            _map_lines(value_node, path + (key,), first_line, lines, where, problems)
+            lines[(*path, key)] = line
+            _map_lines(value_node, (*path, key), first_line, lines, where, problems)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            lines[path + (i,)] = first_line + item.start_mark.line
-            _map_lines(item, path + (i,), first_line, lines, where, problems)
+            lines[(*path, i)] = first_line + item.start_mark.line
+            _map_lines(item, (*path, i), first_line, lines, where, problems)
 
 
 def _validate(
@@ -476,7 +485,9 @@ def _at(document: Document, field: str) -> Location:
 def _no_such(document: Document, field: str, value: str, ids: dict) -> Problem:
     close = difflib.get_close_matches(value, list(ids), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return Problem(_at(document, field), field, "unknown-id", f"no document has the id {value!r}{hint}")
+    return Problem(
+        _at(document, field), field, "unknown-id", f"no document has the id {value!r}{hint}"
+    )
 
 
 def _not_listed(document: Document, field: str, value: str, known: dict, key: str) -> Problem:

@@ -45,7 +45,8 @@ class Markdown:
     """
 
     def __init__(self, lang: str = "en", heading_offset: int = 1):
-        md = MarkdownIt("commonmark", {"typographer": True, "quotes": _quotes(lang)})
+        # No raw HTML: text is text, so neither an editor nor a translator can break the layout.
+        md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": _quotes(lang)})
         md.enable(["table", "replacements", "smartquotes", "strikethrough"])
         md.use(footnote_plugin, inline=False)
         md.use(deflist_plugin)

@@ -41,9 +41,7 @@ _COUNTRIES = frozenset(Locale("en").territories)
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
-        raise PydanticCustomError(
-            "not-text", "expected text, got {got}", {"got": _describe(value)}
-        )
+        raise PydanticCustomError("not-text", "expected text, got {got}", {"got": _describe(value)})
     if not value.strip():
         raise PydanticCustomError("empty", "expected text, got an empty value")
     return value.strip()
@@ -232,9 +230,9 @@ class CaseStudy(Document):
     partners: tuple[Text, ...] = Field(min_length=1)
     period: Period
     themes: Annotated[tuple[Id, ...], AfterValidator(_unique)] = Field(min_length=1, max_length=4)
-    sdgs: Annotated[
-        tuple[Annotated[int, BeforeValidator(_sdg)], ...], AfterValidator(_unique)
-    ] = Field(min_length=1)
+    sdgs: Annotated[tuple[Annotated[int, BeforeValidator(_sdg)], ...], AfterValidator(_unique)] = (
+        Field(min_length=1)
+    )
     key_figures: tuple[KeyFigure, ...] = Field(min_length=2, max_length=4)
     quote: Quote
     image: Image

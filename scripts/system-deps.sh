@@ -3,7 +3,7 @@
 # missing. Debian/Ubuntu only; does nothing when everything is already there.
 set -euo pipefail
 missing=()
-for lib in pango-1.0 pangoft2-1.0 harfbuzz fontconfig; do
+for lib in pango-1.0 pangoft2-1.0 harfbuzz harfbuzz-subset fontconfig; do
   python3 -c "import ctypes.util,sys; sys.exit(0 if ctypes.util.find_library('$lib') else 1)" \
     || missing+=("$lib")
 done
@@ -13,4 +13,4 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fontconfig >/dev/null
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fontconfig >/dev/null

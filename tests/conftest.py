@@ -1,0 +1,65 @@
+"""Shared fixtures: the sample brochure built once per test run, and throwaway content copies."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from brochure import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+BAD = Path(__file__).resolve().parent / "bad"
+SLUG = "gender-equality-local-level"
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample built through the command line, as a user runs it."""
+    out = tmp_path_factory.mktemp("build")
+    assert (
+        cli.main(["build", "--content", str(CONTENT), "--out", str(out), "--quiet", "--html"]) == 0
+    )
+    return out / f"{SLUG}-en.pdf"
+
+
+@dataclass
+class ContentCopy:
+    """A copy of the sample content in a temporary folder, to break on purpose."""
+
+    content: Path
+    out: Path
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.content / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def read(self, relative: str) -> str:
+        return (self.content / relative).read_text(encoding="utf-8")
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        text = self.read(relative)
+        assert old in text, f"{old!r} not in {relative}"
+        self.write(relative, text.replace(old, new, 1))
+
+    def replace_case_study(self, fixture: Path, name: str = "kisumu") -> None:
+        """Put a broken case study from tests/bad/ in place of a real one."""
+        shutil.copy(fixture, self.content / "case-studies" / f"{name}.md")
+
+    def previous_pdf(self) -> Path:
+        """A stand-in for the last good PDF, to check that a failed build leaves it alone."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / f"{SLUG}-en.pdf"
+        path.write_bytes(b"%PDF-1.7 the last good PDF\n")
+        return path
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> ContentCopy:
+    shutil.copytree(CONTENT, tmp_path / "content")
+    return ContentCopy(tmp_path / "content", tmp_path / "build")

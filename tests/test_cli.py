@@ -1,0 +1,67 @@
+"""cli: commands, exit codes 0/1/2, errors without tracebacks, the last good PDF kept."""
+
+import subprocess
+import sys
+
+from brochure import cli
+
+from .conftest import BAD, CONTENT, ROOT
+
+
+def test_help_explains_the_commands(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("build", "check", "--content", "--out", "--html"):
+        assert word in out
+
+
+def test_a_usage_error_exits_2(capsys):
+    assert cli.main(["build", "--no-such-option"]) == 2
+    assert cli.main(["publish"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_folder_without_a_manifest_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["check", "--content", str(tmp_path)]) == 2
+    assert "has no brochure.yaml" in capsys.readouterr().err
+
+
+def test_check_validates_the_sample(capsys):
+    assert cli.main(["check", "--content", str(CONTENT)]) == 0
+    err = capsys.readouterr().err
+    assert "the content is valid" in err
+    assert "load" in err  # progress lines name each stage with its time
+
+
+def test_a_broken_case_study_exits_1_and_keeps_the_last_good_pdf(sample_copy, capsys):
+    previous = sample_copy.previous_pdf()
+    before = previous.read_bytes()
+    sample_copy.replace_case_study(BAD / "period-in-words.md")
+    code = cli.main(["build", "--content", str(sample_copy.content), "--out", str(sample_copy.out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "case-studies/kisumu.md:14: period.start: expected a month like 2019-03" in err
+    assert "1 problem in 1 file." in err
+    assert "The last good PDF was left as it was." in err
+    assert "Traceback" not in err
+    assert previous.read_bytes() == before
+
+
+def test_the_script_runs_build_by_default_and_reports_without_traceback(sample_copy):
+    sample_copy.replace_case_study(BAD / "unknown-key.md")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "make_brochure.py"),
+            "--content",
+            str(sample_copy.content),
+            "--out",
+            str(sample_copy.out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "kisumu.md:17: sgds: unknown key; did you mean 'sdgs'?" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,42 @@
+"""finish: atomic writes and the finisher's metadata, on a small document."""
+
+import os
+from pathlib import Path
+
+import pytest
+import weasyprint
+from pypdf import PdfReader
+
+from brochure import content, finish
+from brochure.build import PROJECT
+
+
+def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path: Path, monkeypatch):
+    target = tmp_path / "brochure.pdf"
+    target.write_bytes(b"last good")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        finish.write_atomically(target, b"new")
+    assert target.read_bytes() == b"last good"
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_page_labels_follow_the_folios_and_metadata_is_written(tmp_path: Path):
+    brochure = content.load(PROJECT / "content")
+    first_part = brochure.parts[0].id
+    html = (
+        "<html lang='en'><title>T</title><style>div { break-before: page }</style>"
+        f"<div>cover</div><div>contents</div><div id='{first_part}'>part one</div><div>next</div>"
+    )
+    document = weasyprint.HTML(string=html).render()
+    assert finish.main_matter_start(document, brochure) == 2
+    path = finish.finish(document, brochure, tmp_path / "out.pdf")
+    reader = PdfReader(path)
+    assert reader.page_labels == ["i", "ii", "1", "2"]
+    assert reader.xmp_metadata.dc_language == ["en"]
+    assert reader.xmp_metadata.dc_creator == [brochure.publisher]
+    assert bool(reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"])

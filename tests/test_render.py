@@ -1,0 +1,57 @@
+"""render: templates receive data and return one HTML document; Python adds no markup."""
+
+import jinja2
+import pytest
+
+from brochure import content, render
+from brochure.build import PROJECT
+
+OPTIONS = {"stylesheets": ["styles/brochure.css"], "content_url": "file:///content"}
+
+
+@pytest.fixture(scope="module")
+def brochure():
+    return content.load(PROJECT / "content")
+
+
+@pytest.fixture(scope="module")
+def html(brochure):
+    return render.render(brochure, render.environment(PROJECT / "templates", "en"), OPTIONS)
+
+
+def test_the_document_carries_language_title_and_metadata(html, brochure):
+    assert '<html lang="en">' in html
+    assert f"<title>{brochure.title}</title>" in html
+    assert '<meta name="author" content="UCLG Capacity' in html
+
+
+def test_every_document_has_an_anchor_and_a_contents_entry(html, brochure):
+    for document in brochure.documents:
+        assert f'id="{document.id}"' in html
+        assert f'<a href="#{document.id}">' in html
+
+
+def test_case_studies_show_their_facts_formatted_for_the_locale(html):
+    assert "Kisumu, Kisumu County, Kenya" in html
+    assert "March 2017 – December 2020" in html
+    assert "1,200" in html  # key figures formatted by Babel, not as typed
+
+
+def test_text_is_escaped(brochure):
+    env = render.environment(PROJECT / "templates", "en")
+    hostile = brochure.model_copy(update={"title": "Budgets <script>"})
+    assert "Budgets &lt;script&gt;" in render.render(hostile, env, OPTIONS)
+
+
+def test_a_missing_template_variable_is_an_error_not_an_empty_string(brochure):
+    env = render.environment(PROJECT / "templates", "en")
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ nothing }}").render()
+
+
+def test_dates_and_countries_follow_the_language():
+    env = render.environment(PROJECT / "templates", "fr")
+    out = env.from_string("{{ d | month }} {{ 'KE' | country }} {{ 1200 | number }}")
+    import datetime as dt
+
+    assert out.render(d=dt.date(2017, 3, 1)) == "mars 2017 Kenya 1\u202f200"
