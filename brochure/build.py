@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from . import content, finish, fonts, render, typeset
+from . import content, finish, fonts, i18n, render, typeset
 from .errors import BrochureError, Problem
+from .model import Brochure
 
-__all__ = ["BuildOptions", "Progress", "build", "check"]
+__all__ = ["BuildOptions", "Progress", "build", "check", "languages"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -57,7 +58,8 @@ class Result:
 
 def build(opts: BuildOptions, log: Progress) -> Result:
     """Load, check, render, typeset and finish one edition. Raises BrochureError on errors."""
-    brochure = log.step("load", content.load, opts.content_dir)
+    source = log.step("load", content.load, opts.content_dir)
+    brochure, fallbacks = log.step("localize", _localize, source, opts)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
     env = render.environment(opts.templates_dir, brochure.lang)
@@ -72,7 +74,53 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     pdf = log.step(
         "finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf"
     )
-    return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings)
+    notes = _fallback_notes(fallbacks, brochure.lang)
+    return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings + notes)
+
+
+def _localize(brochure: Brochure, opts: BuildOptions) -> tuple[Brochure, list[i18n.Entry]]:
+    """The edition in the requested language, and the segments that fell back to English."""
+    lang = opts.lang or brochure.source_language
+    if lang == brochure.source_language:
+        return brochure, []
+    if lang not in brochure.languages:
+        raise BrochureError(
+            [
+                Problem(
+                    brochure.source,
+                    "languages",
+                    "unknown-language",
+                    f"{lang!r} is not one of the manifest's languages "
+                    f"({', '.join(brochure.languages)})",
+                )
+            ]
+        )
+    path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
+    catalog = i18n.read_catalog(path, lang) if path.exists() else None
+    return i18n.localize(brochure, catalog, lang)
+
+
+def _fallback_notes(fallbacks: list[i18n.Entry], lang: str) -> tuple[Problem, ...]:
+    """One warning per source file whose segments fell back to the English."""
+    by_file: dict[str, list[i18n.Entry]] = {}
+    for entry in fallbacks:
+        by_file.setdefault(entry.where.path, []).append(entry)
+    return tuple(
+        Problem(
+            entries[0].where,
+            "translation",
+            "fallback",
+            f"{len(entries)} segment{'s' * (len(entries) != 1)} not translated into {lang} "
+            "(or fuzzy); set in English",
+            "warning",
+        )
+        for entries in by_file.values()
+    )
+
+
+def languages(opts: BuildOptions) -> tuple[str, ...]:
+    """The languages the manifest publishes, source language first."""
+    return content.load(opts.content_dir).languages
 
 
 def check(opts: BuildOptions, log: Progress) -> list[Problem]:

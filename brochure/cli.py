@@ -7,14 +7,17 @@ This is the only module that prints; a traceback here means a bug in our code, n
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from . import build as pipeline
+from . import content, i18n
 from .errors import BrochureError, Problem
 
 __all__ = ["main"]
@@ -27,11 +30,17 @@ Build the brochure: YAML + Markdown sources in content/ become a typeset PDF in 
 commands:
   build   (default) validate, typeset and write build/<slug>-<lang>.pdf
   check   validate the content only, write nothing
+  i18n    translation catalogs: extract, update, status
 
 examples:
   python make_brochure.py                      build the sample brochure
   python make_brochure.py check                validate after editing a file
   python make_brochure.py build --html         also write the intermediate HTML
+  python make_brochure.py build --lang fr      the French edition
+  python make_brochure.py build --all          every language in the manifest
+  python make_brochure.py i18n extract         write content/locales/brochure.pot
+  python make_brochure.py i18n update          merge it into every <lang>.po
+  python make_brochure.py i18n status          how far each translation is
   python make_brochure.py build --content ../other-brochure --out /tmp/out
 """
 
@@ -73,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         content_dir=options.content,
         out_dir=options.out,
         write_html=getattr(options, "html", False),
+        lang=getattr(options, "lang", None),
     )
     if not (opts.content_dir / "brochure.yaml").is_file():
         print(
@@ -90,17 +100,83 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{opts.content_dir}: the content is valid ({log.total():.1f} s)", file=sys.stderr
             )
             return 0
-        result = pipeline.build(opts, log)
+        if options.command == "i18n":
+            return _i18n(options, opts, log)
+        return _build(options, opts, log)
     except BrochureError as error:
         _report(error.problems, sys.stderr)
         if options.command == "build":
             print("The last good PDF was left as it was.", file=sys.stderr)
         return 1
-    _report(result.findings, sys.stderr)
-    print(f"wrote {result.pdf} ({result.pages} pages) in {log.total():.1f} s", file=sys.stderr)
-    if result.html:
-        print(f"wrote {result.html}", file=sys.stderr)
+
+
+def _build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
+    languages = [opts.lang]
+    if options.all:
+        languages = list(log.step("languages", pipeline.languages, opts))
+    for lang in languages:
+        result = pipeline.build(replace(opts, lang=lang), log)
+        _report(result.findings, sys.stderr)
+        print(f"wrote {result.pdf} ({result.pages} pages) in {log.total():.1f} s", file=sys.stderr)
+        if result.html:
+            print(f"wrote {result.html}", file=sys.stderr)
     return 0
+
+
+def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
+    brochure = log.step("load", content.load, opts.content_dir)
+    if options.action == "extract":
+        path = log.step("extract", i18n.extract, brochure, opts.content_dir)
+        print(f"wrote {path} ({len(i18n.entries(brochure))} segments)", file=sys.stderr)
+    elif options.action == "update":
+        i18n.extract(brochure, opts.content_dir)
+        report = log.step("update", i18n.update, brochure, opts.content_dir)
+        for lang, counts in report.items():
+            print(
+                f"{lang}.po: {counts.new} new, {counts.fuzzy} changed (now fuzzy), "
+                f"{counts.obsolete} obsolete",
+                file=sys.stderr,
+            )
+    else:
+        catalogs = {}
+        for lang in brochure.languages:
+            path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
+            if lang != brochure.source_language and options.lang in (None, lang):
+                catalogs[lang] = i18n.read_catalog(path, lang) if path.exists() else None
+        _print_status(i18n.status(brochure, catalogs), as_json=options.json)
+    return 0
+
+
+def _print_status(table: dict[str, dict[str, i18n.FileStatus]], as_json: bool) -> None:
+    if as_json:
+        data = {
+            lang: {
+                "percent": round(_total(files).percent, 1),
+                "files": {
+                    path: {**asdict(s), "percent": round(s.percent, 1)} for path, s in files.items()
+                },
+            }
+            for lang, files in table.items()
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for lang, files in table.items():
+        total = _total(files)
+        print(
+            f"{lang}: {total.percent:.1f}% translated ({total.translated} translated, "
+            f"{total.fuzzy} fuzzy, {total.untranslated} untranslated segments; "
+            f"{total.words_fuzzy + total.words_untranslated} words to do)"
+        )
+        print("   done  translated / fuzzy / untranslated  file")
+        for path, s in files.items():
+            print(
+                f"  {s.percent:5.1f}%  {s.translated:5} / {s.fuzzy:3} / {s.untranslated:4}  {path}"
+            )
+
+
+def _total(files: dict[str, i18n.FileStatus]) -> i18n.FileStatus:
+    counts = [f for f in i18n.FileStatus.__dataclass_fields__ if f != "path"]
+    return i18n.FileStatus("all", **{f: sum(getattr(s, f) for s in files.values()) for f in counts})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,7 +206,16 @@ def _parser() -> argparse.ArgumentParser:
         "build", parents=[common], help="validate, typeset and write the PDF (default)"
     )
     build.add_argument("--html", action="store_true", help="also write the intermediate HTML")
+    which = build.add_mutually_exclusive_group()
+    which.add_argument("--lang", metavar="CODE", help="the language to build (default: the source)")
+    which.add_argument("--all", action="store_true", help="every language in the manifest")
     commands.add_parser("check", parents=[common], help="validate the content only")
+    translate = commands.add_parser(
+        "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"
+    )
+    translate.add_argument("action", choices=["extract", "update", "status"])
+    translate.add_argument("--lang", metavar="CODE", help="only this language (status)")
+    translate.add_argument("--json", action="store_true", help="machine-readable status")
     return parser
 
 

@@ -29,11 +29,13 @@ CASE_STUDY_SECTIONS = ("Context", "Approach", "Results", "Lessons learned")
 _SCHEMAS: dict[str, type[Document]] = {"chapter": Chapter, "tool": Tool, "case-study": CaseStudy}
 # Fields the loader fills in itself; a file that sets them is told they are unknown.
 _INTERNAL = {
-    Brochure: {"lang", "source", "front_documents", "back_documents"},
+    Brochure: {
+        *("lang", "source", "front_documents", "back_documents", "translations", "field_lines"),
+    },
     Part: {"documents"},
-    Chapter: {"body", "body_line", "source", "kind", "field_lines"},
-    Tool: {"body", "body_line", "source", "kind", "field_lines"},
-    CaseStudy: {"body", "body_line", "source", "kind", "field_lines"},
+    Chapter: {"body", "body_line", "source", "kind", "field_lines", "translations"},
+    Tool: {"body", "body_line", "source", "kind", "field_lines", "translations"},
+    CaseStudy: {"body", "body_line", "source", "kind", "field_lines", "translations"},
 }
 _HINTS = {
     "alt": "describe the image for screen readers",
@@ -61,7 +63,7 @@ def load(content_dir: Path) -> Brochure:
 
     if manifest is None:
         raise BrochureError(problems)
-    brochure = _assemble(manifest, documents, Location(str(manifest_path)))
+    brochure = _assemble(manifest, documents, Location(str(manifest_path)), lines)
     problems += _cross_check(brochure, content_dir, lines)
     if any(p.is_error for p in problems):
         raise BrochureError(problems)
@@ -348,7 +350,9 @@ def _field(loc: Iterable) -> str:
     return out
 
 
-def _assemble(manifest: Brochure, documents: dict[str, Document], where: Location) -> Brochure:
+def _assemble(
+    manifest: Brochure, documents: dict[str, Document], where: Location, lines: Lines
+) -> Brochure:
     parts = tuple(
         part.model_copy(
             update={"documents": tuple(documents[f] for f in part.files if f in documents)}
@@ -360,6 +364,7 @@ def _assemble(manifest: Brochure, documents: dict[str, Document], where: Locatio
             "parts": parts,
             "lang": manifest.source_language,
             "source": where,
+            "field_lines": {_field(loc): line for loc, line in lines.items() if loc},
             "front_documents": tuple(documents[f] for f in manifest.front_matter if f in documents),
             "back_documents": tuple(documents[f] for f in manifest.back_matter if f in documents),
         }

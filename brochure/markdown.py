@@ -8,7 +8,7 @@ place they are called, because CSS Paged Media floats them to the foot of that p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -18,7 +18,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-__all__ = ["Link", "Markdown"]
+__all__ = ["Link", "Markdown", "Segment"]
 
 # Typographic quotes per language: “double”, ‘single’ (markdown-it's option order).
 _QUOTES = {
@@ -35,6 +35,34 @@ class Link:
     href: str
     text: str
     line: int  # 0-based line of the block in the Markdown text
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One block's inline text: what a translator translates, and where it stands.
+
+    `key` is stable while the text is edited: the section's ordinal (`s2` is the second `##`
+    section, `s0` what precedes the first) and the block's ordinal within it. Inserting a
+    paragraph only renumbers the blocks after it in the same section.
+    """
+
+    key: str
+    text: str
+    line: int  # 0-based line of the block in the Markdown text
+    block: str  # paragraph, heading, list item, table cell, quote, term, definition, footnote
+    section: str  # the English text of the `##` heading it stands under ("" before the first)
+
+
+_BLOCKS = {
+    "heading_open": "heading",
+    "list_item_open": "list item",
+    "th_open": "table cell",
+    "td_open": "table cell",
+    "blockquote_open": "quote",
+    "dt_open": "term",
+    "dd_open": "definition",
+    "footnote_open": "footnote",
+}
 
 
 class Markdown:
@@ -65,9 +93,24 @@ class Markdown:
     def parse(self, text: str) -> list[Token]:
         return self._md.parse(text, {})
 
-    def render(self, text: str) -> str:
+    def segments(self, text: str) -> list[Segment]:
+        """Every translatable block of `text`, in order, with its stable key."""
+        return [segment for segment, _ in _walk(self._md.parse(text, {})) if segment.text.strip()]
+
+    def render(self, text: str, translations: Mapping[str, str] | None = None) -> str:
+        """HTML for `text`; `translations` (segment key -> inline text) replace the blocks' text.
+
+        Only the inline content of a block is ever replaced, so a translation can change words,
+        emphasis and links but never the document's structure.
+        """
         env: dict = {}
         tokens = self._md.parse(text, env)
+        if translations:
+            for segment, token in _walk(tokens):
+                if segment.key in translations:
+                    token.content = translations[segment.key]
+                    token.children = []
+                    self._md.inline.parse(token.content, self._md, env, token.children)
         body, notes = _split_footnotes(tokens)
         self._notes = {
             note_id: self._md.renderer.render(inner, self._md.options, env).strip()
@@ -113,6 +156,30 @@ class Markdown:
         if href.startswith("#"):
             token.attrSet("class", "xref")
         return self._md.renderer.renderToken(tokens, idx, options, env)
+
+
+def _walk(tokens: list[Token]) -> Iterator[tuple[Segment, Token]]:
+    """Each inline token (the text of one block) with the segment describing it."""
+    section, ordinal, number, note = "", 0, 0, 0
+    context: list[str] = []
+    for i, token in enumerate(tokens):
+        if token.type.endswith("_open") and token.type in _BLOCKS:
+            context.append(_BLOCKS[token.type])
+            if token.type == "heading_open" and token.tag == "h2":
+                section, ordinal, number = tokens[i + 1].content, ordinal + 1, 0
+            if token.type == "footnote_open":
+                note += 1
+        elif token.type.endswith("_close") and token.type.replace("_close", "_open") in _BLOCKS:
+            context.pop()
+        elif token.type == "inline":
+            block = context[-1] if context else "paragraph"
+            if block == "footnote":
+                key = f"note{note}"
+            else:
+                number += 1
+                key = f"s{ordinal}.{number}"
+            line = token.map[0] if token.map else 0
+            yield Segment(key, token.content, line, block, section), token
 
 
 def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], dict[int, list[Token]]]:

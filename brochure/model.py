@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from babel import Locale
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -157,6 +157,7 @@ class _Frozen(BaseModel):
 
 
 class Place(_Frozen):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("city", "region")
     city: Text
     region: Text | None = None
     country: Annotated[str, BeforeValidator(_country)]
@@ -175,17 +176,20 @@ class Period(_Frozen):
 
 
 class KeyFigure(_Frozen):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("unit", "label")
     value: Annotated[int | float, BeforeValidator(_number)]
     unit: str = ""
     label: Text
 
 
 class Quote(_Frozen):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("text", "attribution")
     text: Text
     attribution: Text
 
 
 class Image(_Frozen):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("alt", "credit")
     src: Text
     alt: Text
     credit: Text
@@ -201,6 +205,7 @@ class Document(_Frozen):
     body_line: int = 1  # the file's line on which the Markdown body starts
     source: Location = Location("")
     field_lines: dict[str, int] = Field(default_factory=dict)  # "period.start" -> its line
+    translations: dict[str, str] = Field(default_factory=dict)  # body segment key -> text
 
     def line_of(self, field: str) -> int:
         """The line of a front-matter field, or of the nearest enclosing field that has one."""
@@ -212,10 +217,12 @@ class Document(_Frozen):
 
 
 class Chapter(Document):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("title", "summary", "byline")
     byline: Text | None = None
 
 
 class Tool(Document):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("title", "summary", "time", "participants")
     kind: Literal["tool"] = "tool"
     tool_type: Literal["checklist", "worksheet", "method", "audit", "indicators"]
     time: Text
@@ -224,6 +231,9 @@ class Tool(Document):
 
 
 class CaseStudy(Document):
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = (
+        *("title", "summary", "place", "partners", "key_figures", "quote", "image"),
+    )
     kind: Literal["case-study"] = "case-study"
     summary: Text
     place: Place
@@ -270,6 +280,9 @@ class Brochure(_Frozen):
     source: Location = Location("")
     front_documents: tuple[Chapter, ...] = ()
     back_documents: tuple[Chapter, ...] = ()
+    field_lines: dict[str, int] = Field(default_factory=dict)  # "parts[2].title" -> its line
+    # Markdown fields of the manifest ("imprint", "parts.tools.intro") -> segment key -> text.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def case_studies(self) -> tuple[CaseStudy, ...]:

@@ -49,7 +49,7 @@ def environment(templates_dir: Path, lang: str) -> jinja2.Environment:
     locale = Locale.parse(lang.replace("-", "_"))
     body = Markdown(lang, heading_offset=1)
     env.filters.update(
-        markdown=lambda text: Markup(body.render(text)),
+        markdown=lambda text, translations=None: Markup(body.render(text, translations)),
         inline=lambda text: Markup(body.render_inline(text)),
         date=partial(_date, locale=locale, pattern="d MMMM y"),
         month=partial(_date, locale=locale, pattern="MMMM y"),

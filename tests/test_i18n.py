@@ -1,0 +1,161 @@
+"""i18n: segments become gettext messages; the translator's cycle keeps work and flags changes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from babel.messages.pofile import read_po
+
+from brochure import cli, content, i18n
+from brochure.errors import BrochureError
+
+from .conftest import CONTENT
+
+PARAGRAPH = "Until 2017 the hours of darkness were the most dangerous part of the working day."
+
+
+def _translate_everything(po_path, lang):
+    """Stand in for a translator: every message gets a marked translation."""
+    with po_path.open("rb") as file:
+        catalog = read_po(file, locale=lang)
+    for message in catalog:
+        if message.id:
+            message.string = f"[{lang}] {message.id}"
+    i18n._write(po_path, catalog)
+
+
+def _messages(po_path, lang):
+    return {m.context: m for m in i18n.read_catalog(po_path, lang) if m.id}
+
+
+def test_every_segment_has_a_stable_context_a_reference_and_a_comment():
+    brochure = content.load(CONTENT)
+    entries = i18n.entries(brochure)
+    contexts = [e.context for e in entries]
+    assert len(contexts) == len(set(contexts))
+    by_context = {e.context: e for e in entries}
+    title = by_context["kisumu:title"]
+    assert title.where.path.endswith("case-studies/kisumu.md")
+    assert title.comment.startswith("Case study: ")
+    alt = by_context["kisumu:image.alt"]
+    assert alt.text == next(s for s in brochure.case_studies if s.id == "kisumu").image.alt
+    body = [e for e in entries if e.context.startswith("kisumu:body.s3.")]
+    assert body[0].text == "Results"
+    assert "Results" in body[1].comment
+    # Ids, codes, numbers and file names are not for translators.
+    assert not any(e.context.endswith((".src", ".country", ":id")) for e in entries)
+
+
+def test_the_cycle_extract_translate_edit_update(sample_copy):
+    locales = sample_copy.content / "locales"
+    assert cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)]) == 0
+    for lang in ("fr", "es"):
+        _translate_everything(locales / f"{lang}.po", lang)
+    before = {lang: _messages(locales / f"{lang}.po", lang) for lang in ("fr", "es")}
+
+    sample_copy.edit("case-studies/kisumu.md", PARAGRAPH, PARAGRAPH.replace("2017", "2016"))
+    assert cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)]) == 0
+
+    for lang in ("fr", "es"):
+        after = _messages(locales / f"{lang}.po", lang)
+        fuzzy = [m for m in after.values() if m.fuzzy]
+        assert len(fuzzy) == 1, [m.context for m in fuzzy]
+        (changed,) = fuzzy
+        assert changed.context.startswith("kisumu:body.")
+        assert "2016" in changed.id
+        assert "2017" in changed.previous_id[0]  # the translator sees the old English
+        assert changed.string == before[lang][changed.context].string  # their work is kept
+        assert all(m.string == before[lang][m.context].string for m in after.values())
+
+
+def test_removed_segments_become_obsolete_and_new_ones_untranslated(sample_copy):
+    locales = sample_copy.content / "locales"
+    cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
+    _translate_everything(locales / "fr.po", "fr")
+    sample_copy.edit("case-studies/kisumu.md", "quote:\n  text: ", "quote:\n  text: New. ")
+    sample_copy.edit("foreword.md", "byline: ", "byline: ")
+    text = sample_copy.read("acknowledgements.md")
+    sample_copy.write("acknowledgements.md", text + "\nA brand new closing paragraph.\n")
+    cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
+    po = (locales / "fr.po").read_text()
+    assert 'msgid "A brand new closing paragraph."\nmsgstr ""' in po
+    assert '#| msgid "' in po
+
+
+def test_translations_never_move_between_contexts(sample_copy):
+    """The same English in two places may be translated differently; an edit never swaps them."""
+    locales = sample_copy.content / "locales"
+    cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
+    po = locales / "fr.po"
+    with po.open("rb") as file:
+        catalog = read_po(file, locale="fr")
+    for message in catalog:
+        if message.id:
+            message.string = f"{message.context} FR"
+    i18n._write(po, catalog)
+    cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
+    assert all(m.string == f"{m.context} FR" for m in _messages(po, "fr").values())
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_the_shipped_catalogs_pass_msgfmt_check():
+    for lang in ("fr", "es", "pt"):
+        path = CONTENT / "locales" / f"{lang}.po"
+        result = subprocess.run(
+            ["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+
+
+def test_the_shipped_catalogs_are_up_to_date_with_the_sources():
+    brochure = content.load(CONTENT)
+    contexts = {e.context for e in i18n.entries(brochure)}
+    for lang in ("fr", "es", "pt"):
+        with (CONTENT / "locales" / f"{lang}.po").open("rb") as file:
+            catalog = read_po(file, locale=lang)
+        assert {m.context for m in catalog if m.id} == contexts, lang
+
+
+def test_status_counts_segments_and_words(sample_copy, capsys):
+    locales = sample_copy.content / "locales"
+    cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
+    _translate_everything(locales / "es.po", "es")
+    assert cli.main(["i18n", "status", "--json", "--content", str(sample_copy.content)]) == 0
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["es"]["percent"] == 100.0
+    kisumu = next(v for k, v in report["es"]["files"].items() if k.endswith("kisumu.md"))
+    assert kisumu["untranslated"] == 0
+    assert kisumu["translated"] > 10
+
+
+def test_localize_replaces_text_and_falls_back_to_english():
+    brochure = content.load(CONTENT)
+    with (CONTENT / "locales" / "fr.po").open("rb") as file:
+        catalog = read_po(file, locale="fr")
+    catalog.get("Safer, better-lit markets for women traders", "kisumu:title")
+    for message in catalog:
+        if message.context == "kisumu:title":
+            message.string = "Des marchés plus sûrs et mieux éclairés"
+        elif message.context == "kisumu:body.s1.1":
+            message.string = "Contexte"
+    french, fallbacks = i18n.localize(brochure, catalog, "fr")
+    kisumu = next(s for s in french.case_studies if s.id == "kisumu")
+    assert french.lang == "fr"
+    assert kisumu.title == "Des marchés plus sûrs et mieux éclairés"
+    assert kisumu.translations == {"s1.1": "Contexte"}
+    assert "kisumu:title" not in {e.context for e in fallbacks}
+    # The English model is untouched for the next language.
+    assert next(s for s in brochure.case_studies if s.id == "kisumu").title.startswith("Safer")
+
+
+def test_a_malformed_catalog_names_the_file_and_line(sample_copy):
+    sample_copy.write("locales/fr.po", 'msgid "a"\nmsgstr "b"\nmsgid\n')
+    with pytest.raises(BrochureError) as caught:
+        i18n.read_catalog(sample_copy.content / "locales" / "fr.po", "fr")
+    (problem,) = caught.value.problems
+    assert problem.where.path.endswith("fr.po")
+    assert problem.where.line == 3
