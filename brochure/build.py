@@ -62,7 +62,7 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     brochure, fallbacks = log.step("localize", _localize, source, opts)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
-    env = render.environment(opts.templates_dir, brochure.lang)
+    env = render.environment(opts.templates_dir, brochure.lang, brochure.interface)
     html = log.step("render", render.render, brochure, env, _render_options(opts))
     stem = f"{brochure.slug}-{brochure.lang}"
     html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None

@@ -126,11 +126,11 @@ def _build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progre
 def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
     brochure = log.step("load", content.load, opts.content_dir)
     if options.action == "extract":
-        path = log.step("extract", i18n.extract, brochure, opts.content_dir)
+        path = log.step("extract", i18n.extract, brochure, opts.content_dir, opts.templates_dir)
         print(f"wrote {path} ({len(i18n.entries(brochure))} segments)", file=sys.stderr)
     elif options.action == "update":
-        i18n.extract(brochure, opts.content_dir)
-        report = log.step("update", i18n.update, brochure, opts.content_dir)
+        i18n.extract(brochure, opts.content_dir, opts.templates_dir)
+        report = log.step("update", i18n.update, brochure, opts.content_dir, opts.templates_dir)
         for lang, counts in report.items():
             print(
                 f"{lang}.po: {counts.new} new, {counts.fuzzy} changed (now fuzzy), "
@@ -143,7 +143,8 @@ def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
             path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
             if lang != brochure.source_language and options.lang in (None, lang):
                 catalogs[lang] = i18n.read_catalog(path, lang) if path.exists() else None
-        _print_status(i18n.status(brochure, catalogs), as_json=options.json)
+        table = i18n.status(brochure, catalogs, opts.templates_dir)
+        _print_status(table, as_json=options.json)
     return 0
 
 

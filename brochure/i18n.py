@@ -12,6 +12,7 @@ Catalogs live in content/locales: brochure.pot and one <lang>.po per language in
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, unescape, write_po
 from pydantic import BaseModel
 
@@ -27,7 +29,17 @@ from .finish import write_atomically
 from .markdown import Markdown
 from .model import Brochure, Document
 
-__all__ = ["Entry", "entries", "extract", "localize", "read_catalog", "status", "update"]
+__all__ = [
+    "Entry",
+    "entries",
+    "extract",
+    "localize",
+    "message_key",
+    "read_catalog",
+    "status",
+    "template_entries",
+    "update",
+]
 
 LOCALES = "locales"
 TEMPLATE = "brochure.pot"
@@ -89,6 +101,24 @@ def entries(brochure: Brochure) -> list[Entry]:
     return out
 
 
+def template_entries(templates_dir: Path) -> list[Entry]:
+    """The templates' own strings ("Contents", "Partners" ...), found by Babel's Jinja2 extractor.
+
+    They have no msgctxt: a string such as "Case study" means the same wherever a template
+    uses it.
+    """
+    found: dict[str, Entry] = {}
+    for filename, line, message, _comments, _context in extract_from_dir(
+        templates_dir,
+        method_map=[("**.html", "jinja2.ext:babel_extract")],
+        options_map={"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}},
+    ):
+        if isinstance(message, str) and message not in found:
+            where = Location(str(templates_dir / filename), line)
+            found[message] = Entry("", message, where, f"Template: {filename}")
+    return list(found.values())
+
+
 def _document_entries(document: Document, markdown: Markdown) -> Iterator[Entry]:
     label = f"{_KIND[document.kind]}: {document.title}"
     path = document.source.path
@@ -124,13 +154,13 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{i}]")
 
 
-def extract(brochure: Brochure, content_dir: Path) -> Path:
+def extract(brochure: Brochure, content_dir: Path, templates_dir: Path) -> Path:
     """Write content/locales/brochure.pot with every segment; return its path."""
     catalog = _new_catalog(brochure, None)
-    for entry in entries(brochure):
+    for entry in entries(brochure) + template_entries(templates_dir):
         catalog.add(
             entry.text,
-            context=entry.context,
+            context=entry.context or None,
             locations=[(_relative(entry.where.path, content_dir), entry.where.line)],
             auto_comments=[entry.comment],
         )
@@ -139,7 +169,7 @@ def extract(brochure: Brochure, content_dir: Path) -> Path:
     return path
 
 
-def update(brochure: Brochure, content_dir: Path) -> dict[str, Counts]:
+def update(brochure: Brochure, content_dir: Path, templates_dir: Path) -> dict[str, Counts]:
     """Merge the current segments into every <lang>.po of the manifest; return what changed.
 
     Messages are matched on their msgctxt only, never carried from one context to another
@@ -148,7 +178,7 @@ def update(brochure: Brochure, content_dir: Path) -> dict[str, Counts]:
     with the previous English (`#| msgid`) so the translator sees the difference; segments no
     longer in the source become obsolete (`#~`).
     """
-    template = {e.context: e for e in entries(brochure)}
+    template = {message_key(e): e for e in entries(brochure) + template_entries(templates_dir)}
     report: dict[str, Counts] = {}
     for lang in brochure.languages:
         if lang == brochure.source_language:
@@ -159,15 +189,16 @@ def update(brochure: Brochure, content_dir: Path) -> dict[str, Counts]:
         if path.exists():
             new.header_comment = old.header_comment
         counts = Counts()
-        previous = {m.context: m for m in old if m.id and m.context}
-        for context, entry in template.items():
+        previous = {message_key(m): m for m in old if m.id}
+        for key, entry in template.items():
+            context = entry.context or None
             message = Message(
                 entry.text,
                 context=context,
                 locations=[(_relative(entry.where.path, content_dir), entry.where.line)],
                 auto_comments=[entry.comment],
             )
-            before = previous.pop(context, None)
+            before = previous.pop(key, None)
             if before is None:
                 counts.new += 1
             elif before.string:
@@ -192,8 +223,8 @@ def update(brochure: Brochure, content_dir: Path) -> dict[str, Counts]:
                 previous_id=message.previous_id,
                 context=context,
             )
-        for context, message in previous.items():
-            new.obsolete[(message.id, context)] = message
+        for message in previous.values():
+            new.obsolete[(message.id, message.context)] = message
             counts.obsolete += 1
         for key, message in old.obsolete.items():
             new.obsolete.setdefault(key, message)
@@ -250,10 +281,13 @@ def localize(
 ) -> tuple[Brochure, list[Entry]]:
     """The brochure in `lang`, and the segments that fell back to English (missing or fuzzy)."""
     translated: dict[str, str] = {}
-    if catalog is not None:
-        translated = {
-            m.context: m.string for m in catalog if m.id and m.context and m.string and not m.fuzzy
-        }
+    interface: dict[str, str] = {}
+    for message in catalog or ():
+        if message.id and message.string and not message.fuzzy:
+            if message.context:
+                translated[message.context] = message.string
+            else:
+                interface[message.id] = message.string
     fallbacks = [e for e in entries(brochure) if e.context not in translated]
 
     def tr(context: str, text: str) -> str:
@@ -297,6 +331,7 @@ def localize(
             "front_documents": tuple(doc(d) for d in brochure.front_documents),
             "back_documents": tuple(doc(d) for d in brochure.back_documents),
             "translations": manifest_md,
+            "interface": interface,
         }
     )
     return localized, fallbacks
@@ -339,18 +374,20 @@ class FileStatus:
         return 100.0 * self.translated / total if total else 100.0
 
 
-def status(brochure: Brochure, catalogs: dict[str, Catalog]) -> dict[str, dict[str, FileStatus]]:
+def status(
+    brochure: Brochure, catalogs: dict[str, Catalog | None], templates_dir: Path
+) -> dict[str, dict[str, FileStatus]]:
     """Per language and per source file: translated, fuzzy and untranslated segments and words."""
     result: dict[str, dict[str, FileStatus]] = {}
-    segments = entries(brochure)
+    segments = entries(brochure) + template_entries(templates_dir)
     for lang, catalog in catalogs.items():
-        messages = {m.context: m for m in catalog if m.id and m.context}
+        messages = {message_key(m): m for m in catalog or () if m.id}
         files: dict[str, dict[str, int]] = {}
         for entry in segments:
             counts = files.setdefault(
                 entry.where.path, dict.fromkeys(FileStatus.__annotations__, 0)
             )
-            message = messages.get(entry.context)
+            message = messages.get(message_key(entry))
             words = len(entry.text.split())
             if message is None or not message.string:
                 state = "untranslated"
@@ -395,8 +432,11 @@ def _write(path: Path, catalog: Catalog) -> None:
     write_atomically(path, buffer.getvalue())
 
 
+def message_key(item: Entry | Message) -> str:
+    """How a message is matched between catalogs: its msgctxt, or its msgid when it has none."""
+    return item.context or f"\x04{item.text if isinstance(item, Entry) else item.id}"
+
+
 def _relative(path: str, content_dir: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(content_dir.resolve()))
-    except ValueError:
-        return path
+    """A #: reference relative to the catalogs' content folder, as gettext tools expect."""
+    return os.path.relpath(Path(path).resolve(), content_dir.resolve())

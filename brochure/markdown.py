@@ -8,6 +8,7 @@ place they are called, because CSS Paged Media floats them to the foot of that p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-__all__ = ["Link", "Markdown", "Segment"]
+__all__ = ["Link", "Markdown", "Segment", "typography"]
 
 # Typographic quotes per language: “double”, ‘single’ (markdown-it's option order).
 _QUOTES = {
@@ -28,6 +29,25 @@ _QUOTES = {
     "pt": "“”‘’",
     "de": "„“‚‘",
 }
+
+
+_NNBSP = "\u202f"  # narrow no-break space
+_FRENCH_SPACE = re.compile(r"[ \u00a0]*([;:!?])(?=\s|$|[»)\]])|(?<=\w)([;!?])")
+_DOUBLE = re.compile(r'"([^"\n]*)"')
+
+
+def typography(text: str, lang: str) -> str:
+    """Plain text with the language's typography: apostrophes, quotation marks, French spacing.
+
+    Markdown bodies get the same through markdown-it's typographer and a core rule; this is for
+    the plain strings the templates print (titles, summaries, facts).
+    """
+    quotes = _quotes(lang)
+    text = _DOUBLE.sub(lambda m: f"{quotes[0]}{m[1]}{quotes[1]}", text)
+    text = re.sub(r"(?<=\w)'", "’", text)
+    if lang.split("-")[0] == "fr":
+        text = _FRENCH_SPACE.sub(lambda m: _NNBSP + (m[1] or m[2]), text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +106,8 @@ class Markdown:
         md.add_render_rule("heading_close", lambda _r, *args: self._heading(*args))
         md.add_render_rule("footnote_ref", lambda _r, *args: self._footnote_ref(*args))
         md.add_render_rule("link_open", lambda _r, *args: self._link_open(*args))
+        if lang.split("-")[0] == "fr":
+            md.core.ruler.after("smartquotes", "french_spacing", _french_spacing)
         self._md = md
         self._offset = heading_offset
         self._notes: dict[int, str] = {}
@@ -156,6 +178,14 @@ class Markdown:
         if href.startswith("#"):
             token.attrSet("class", "xref")
         return self._md.renderer.renderToken(tokens, idx, options, env)
+
+
+def _french_spacing(state) -> None:
+    """A narrow no-break space before ; : ! ? in French text, as French typography wants."""
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "text":
+                child.content = _FRENCH_SPACE.sub(lambda m: _NNBSP + (m[1] or m[2]), child.content)
 
 
 def _walk(tokens: list[Token]) -> Iterator[tuple[Segment, Token]]:

@@ -281,6 +281,7 @@ class Brochure(_Frozen):
     front_documents: tuple[Chapter, ...] = ()
     back_documents: tuple[Chapter, ...] = ()
     field_lines: dict[str, int] = Field(default_factory=dict)  # "parts[2].title" -> its line
+    interface: dict[str, str] = Field(default_factory=dict)  # template string -> translation
     # Markdown fields of the manifest ("imprint", "parts.tools.intro") -> segment key -> text.
     translations: dict[str, dict[str, str]] = Field(default_factory=dict)
 

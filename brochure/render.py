@@ -17,7 +17,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
-from .markdown import Markdown
+from .markdown import Markdown, typography
 from .model import Brochure
 
 __all__ = ["environment", "render"]
@@ -34,10 +34,34 @@ class TemplateContext(TypedDict):
     build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
 
 
-def environment(templates_dir: Path, lang: str) -> jinja2.Environment:
-    """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters."""
+class _Interface:
+    """gettext for the templates' own strings ("Contents", "Partners", ...) in one language."""
+
+    def __init__(self, strings: dict[str, str]):
+        self.strings = strings
+
+    def gettext(self, message: str) -> str:
+        return self.strings.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+def environment(
+    templates_dir: Path, lang: str, interface: dict[str, str] | None = None
+) -> jinja2.Environment:
+    """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
+
+    `interface` translates the templates' own strings; without it they stay as written.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
+        # Plain strings from the content get the language's typography; Markup is left alone.
+        finalize=lambda value: (
+            typography(value, lang)
+            if isinstance(value, str) and not isinstance(value, Markup)
+            else value
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -45,7 +69,9 @@ def environment(templates_dir: Path, lang: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        _Interface(interface or {}), newstyle=True
+    )
     locale = Locale.parse(lang.replace("-", "_"))
     body = Markdown(lang, heading_offset=1)
     env.filters.update(

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from brochure import content
+from brochure.markdown import typography
 
 from .conftest import CONTENT
 
@@ -29,7 +30,24 @@ def page_texts(sample_pdf: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def brochure():
-    return content.load(CONTENT)
+    """The sample, with its plain strings as the PDF prints them (typographic apostrophes)."""
+    source = content.load(CONTENT)
+    return source.model_copy(
+        update={
+            "parts": tuple(
+                p.model_copy(
+                    update={
+                        "title": typography(p.title, "en"),
+                        "documents": tuple(
+                            d.model_copy(update={"title": typography(d.title, "en")})
+                            for d in p.documents
+                        ),
+                    }
+                )
+                for p in source.parts
+            )
+        }
+    )
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:

@@ -11,7 +11,9 @@ from babel.messages.pofile import read_po
 from brochure import cli, content, i18n
 from brochure.errors import BrochureError
 
-from .conftest import CONTENT
+from .conftest import CONTENT, ROOT
+
+PROJECT = ROOT
 
 PARAGRAPH = "Until 2017 the hours of darkness were the most dangerous part of the working day."
 
@@ -111,11 +113,11 @@ def test_the_shipped_catalogs_pass_msgfmt_check():
 
 def test_the_shipped_catalogs_are_up_to_date_with_the_sources():
     brochure = content.load(CONTENT)
-    contexts = {e.context for e in i18n.entries(brochure)}
+    segments = i18n.entries(brochure) + i18n.template_entries(PROJECT / "templates")
+    keys = {i18n.message_key(e) for e in segments}
     for lang in ("fr", "es", "pt"):
-        with (CONTENT / "locales" / f"{lang}.po").open("rb") as file:
-            catalog = read_po(file, locale=lang)
-        assert {m.context for m in catalog if m.id} == contexts, lang
+        catalog = i18n.read_catalog(CONTENT / "locales" / f"{lang}.po", lang)
+        assert {i18n.message_key(m) for m in catalog if m.id} == keys, lang
 
 
 def test_status_counts_segments_and_words(sample_copy, capsys):
