@@ -6,6 +6,7 @@ reaches back into content/ or into an earlier stage's inputs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from . import content, finish, fonts, i18n, render, typeset
 from .errors import BrochureError, Problem
+from .markdown import Markdown
 from .model import Brochure
 
 __all__ = ["BuildOptions", "Progress", "build", "check", "languages"]
@@ -31,6 +33,8 @@ class BuildOptions:
     out_dir: Path = Path("build")
     lang: str | None = None  # None: the manifest's source language
     write_html: bool = False
+    strict: bool = False  # fail on any segment that falls back to the source language
+    mark_untranslated: bool = False  # highlight fallbacks in a draft PDF
     project_dir: Path = PROJECT  # where templates/, styles/ and assets/ live
 
     @property
@@ -59,10 +63,17 @@ class Result:
 def build(opts: BuildOptions, log: Progress) -> Result:
     """Load, check, render, typeset and finish one edition. Raises BrochureError on errors."""
     source = log.step("load", content.load, opts.content_dir)
-    brochure, fallbacks = log.step("localize", _localize, source, opts)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
+    brochure, fallbacks = log.step("localize", _localize, source, opts, points)
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
-    env = render.environment(opts.templates_dir, brochure.lang, brochure.interface)
+    if opts.strict and fallbacks:
+        raise BrochureError(_fallback_notes(fallbacks, brochure.lang, {}, severity="error"))
+    env = render.environment(
+        opts.templates_dir,
+        brochure.lang,
+        brochure.interface,
+        mark_untranslated=opts.mark_untranslated and brochure.lang != source.source_language,
+    )
     html = log.step("render", render.render, brochure, env, _render_options(opts))
     stem = f"{brochure.slug}-{brochure.lang}"
     html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
@@ -74,12 +85,26 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     pdf = log.step(
         "finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf"
     )
-    notes = _fallback_notes(fallbacks, brochure.lang)
+    layout = finish.document_pages(laid_out.document, brochure)
+    finish.write_atomically(
+        opts.out_dir / f"{stem}.layout.json", json.dumps(layout, indent=1).encode()
+    )
+    notes = _fallback_notes(fallbacks, brochure.lang, layout)
+    if brochure.lang != source.source_language:
+        notes += _layout_fit(
+            brochure, layout, opts.out_dir / f"{brochure.slug}-{source.source_language}.layout.json"
+        )
     return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings + notes)
 
 
-def _localize(brochure: Brochure, opts: BuildOptions) -> tuple[Brochure, list[i18n.Entry]]:
-    """The edition in the requested language, and the segments that fell back to English."""
+def _localize(
+    brochure: Brochure, opts: BuildOptions, points: frozenset[int]
+) -> tuple[Brochure, list[i18n.Entry]]:
+    """The edition in the requested language, and the segments that fell back to English.
+
+    A translation that would break its segment (a link, footnote, number or placeholder lost or
+    invented, markup left open, a character the fonts lack) stops the build here.
+    """
     lang = opts.lang or brochure.source_language
     if lang == brochure.source_language:
         return brochure, []
@@ -97,25 +122,63 @@ def _localize(brochure: Brochure, opts: BuildOptions) -> tuple[Brochure, list[i1
         )
     path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
     catalog = i18n.read_catalog(path, lang) if path.exists() else None
+    if catalog is not None:
+        _stop_on(i18n.check(catalog, path, points, Markdown(lang)))
     return i18n.localize(brochure, catalog, lang)
 
 
-def _fallback_notes(fallbacks: list[i18n.Entry], lang: str) -> tuple[Problem, ...]:
-    """One warning per source file whose segments fell back to the English."""
+def _fallback_notes(
+    fallbacks: list[i18n.Entry],
+    lang: str,
+    layout: dict[str, dict[str, object]],
+    severity: str = "warning",
+) -> tuple[Problem, ...]:
+    """One finding per source file whose segments fell back to the English, with its pages."""
     by_file: dict[str, list[i18n.Entry]] = {}
     for entry in fallbacks:
         by_file.setdefault(entry.where.path, []).append(entry)
-    return tuple(
-        Problem(
-            entries[0].where,
-            "translation",
-            "fallback",
-            f"{len(entries)} segment{'s' * (len(entries) != 1)} not translated into {lang} "
-            "(or fuzzy); set in English",
-            "warning",
+    notes = []
+    for entries in by_file.values():
+        document = entries[0].context.split(":", 1)[0]
+        pages = layout.get(document, {}).get("labels")
+        where = f" (PDF pages {pages[0]}–{pages[-1]})" if pages else ""
+        count = len(entries)
+        notes.append(
+            Problem(
+                entries[0].where,
+                "translation",
+                "fallback",
+                f"{count} segment{'s' * (count != 1)} not translated into {lang} (or fuzzy), "
+                f"set in English{where}",
+                severity,
+            )
         )
-        for entries in by_file.values()
-    )
+    return tuple(notes)
+
+
+def _layout_fit(
+    brochure: Brochure, layout: dict[str, dict[str, object]], source_layout: Path
+) -> tuple[Problem, ...]:
+    """Warnings for documents the translation made longer than in the source language."""
+    if not source_layout.exists():
+        return ()
+    before = json.loads(source_layout.read_text())
+    notes = []
+    for document in brochure.documents:
+        old = before.get(document.id, {}).get("pages")
+        new = layout.get(document.id, {}).get("pages")
+        if old and new and new > old:
+            notes.append(
+                Problem(
+                    document.source,
+                    "layout",
+                    "longer-translation",
+                    f"{document.title!r} takes {new} pages in {brochure.lang}, {old} in the "
+                    "source language; shorten the translation or check the page breaks",
+                    "warning",
+                )
+            )
+    return tuple(notes)
 
 
 def languages(opts: BuildOptions) -> tuple[str, ...]:

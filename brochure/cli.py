@@ -83,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir=options.out,
         write_html=getattr(options, "html", False),
         lang=getattr(options, "lang", None),
+        strict=getattr(options, "strict", False),
+        mark_untranslated=getattr(options, "mark_untranslated", False),
     )
     if not (opts.content_dir / "brochure.yaml").is_file():
         print(
@@ -210,6 +212,14 @@ def _parser() -> argparse.ArgumentParser:
     which = build.add_mutually_exclusive_group()
     which.add_argument("--lang", metavar="CODE", help="the language to build (default: the source)")
     which.add_argument("--all", action="store_true", help="every language in the manifest")
+    build.add_argument(
+        "--strict", action="store_true", help="fail if any text falls back to the source language"
+    )
+    build.add_argument(
+        "--mark-untranslated",
+        action="store_true",
+        help="highlight text that falls back to the source language (drafts)",
+    )
     commands.add_parser("check", parents=[common], help="validate the content only")
     translate = commands.add_parser(
         "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"

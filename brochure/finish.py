@@ -22,7 +22,7 @@ import weasyprint
 
 from .model import Brochure
 
-__all__ = ["finish", "main_matter_start", "write_atomically"]
+__all__ = ["document_pages", "finish", "main_matter_start", "write_atomically"]
 
 _NS = {
     "x": "adobe:ns:meta/",
@@ -52,6 +52,30 @@ def main_matter_start(document: weasyprint.Document, brochure: Brochure) -> int:
     """The index of the page where the first part begins: folio 1 in arabic numerals."""
     first = brochure.parts[0].id
     return next(i for i, page in enumerate(document.pages) if first in page.anchors)
+
+
+def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[str, dict]:
+    """Where each document of the brochure stands: its page labels and how many pages it takes."""
+    labels = _labels(len(document.pages), main_matter_start(document, brochure))
+    # Parts and the back cover count as boundaries: a document ends where anything next begins.
+    ids = [d.id for d in brochure.documents] + [p.id for p in brochure.parts] + ["back-cover"]
+    starts = {}
+    for index, page in enumerate(document.pages):
+        for id_ in ids:
+            if id_ in page.anchors and id_ not in starts:
+                starts[id_] = index
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    result = {}
+    for (id_, start), following in zip(ordered, [*ordered[1:], (None, None)], strict=True):
+        end = max(start + 1, following[1] if following[1] is not None else len(document.pages))
+        result[id_] = {"pages": end - start, "labels": labels[start:end]}
+    documents = {d.id for d in brochure.documents}
+    return {id_: where for id_, where in result.items() if id_ in documents}
+
+
+def _labels(count: int, main_start: int) -> list[str]:
+    roman = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]
+    return [roman[i] if i < main_start else str(i - main_start + 1) for i in range(count)]
 
 
 def write_atomically(target: Path, data: bytes) -> None:

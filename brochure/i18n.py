@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from .model import Brochure, Document
 
 __all__ = [
     "Entry",
+    "check",
     "entries",
     "extract",
     "localize",
@@ -440,3 +443,81 @@ def message_key(item: Entry | Message) -> str:
 def _relative(path: str, content_dir: Path) -> str:
     """A #: reference relative to the catalogs' content folder, as gettext tools expect."""
     return os.path.relpath(Path(path).resolve(), content_dir.resolve())
+
+
+_LINK_TARGET = re.compile(r"\]\((#[^)\s]*|[a-z]+:[^)\s]*)\)")
+_NOTE_REF = re.compile(r"\[\^[^\]]+\]")
+_PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+_NUMBER = re.compile(r"\d+(?:[.,\u202f\u00a0 ]\d{3})*(?:[.,]\d+)?")
+
+
+def check(
+    catalog: Catalog, path: Path, points: frozenset[int], markdown: Markdown
+) -> list[Problem]:
+    """What a translation must not do: break a segment's structure, lose or invent a link, a
+    footnote, a number or a placeholder, or use a character the fonts cannot show.
+
+    Each problem names the .po file and the line of the message.
+    """
+    problems: list[Problem] = []
+    for message in catalog:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        where = Location(str(path), (message.lineno or 0) + 1)
+        field = message.context or message.id[:40]
+        for kind, text in _faults(message.id, message.string, markdown):
+            problems.append(Problem(where, field, kind, text))
+        for char in dict.fromkeys(message.string):
+            if ord(char) not in points and not char.isspace():
+                problems.append(
+                    Problem(
+                        where,
+                        field,
+                        "missing-glyph",
+                        f"the fonts cannot show {char!r} (U+{ord(char):04X} "
+                        f"{unicodedata.name(char, 'UNNAMED')})",
+                    )
+                )
+    return problems
+
+
+def _faults(english: str, translation: str, markdown: Markdown) -> Iterator[tuple[str, str]]:
+    if sorted(_LINK_TARGET.findall(english)) != sorted(_LINK_TARGET.findall(translation)):
+        yield (
+            "changed-link",
+            f"links to {_listing(_LINK_TARGET.findall(translation))}; the English links to "
+            f"{_listing(_LINK_TARGET.findall(english))}",
+        )
+    if sorted(_NOTE_REF.findall(english)) != sorted(_NOTE_REF.findall(translation)):
+        yield (
+            "changed-footnote",
+            f"footnote references {_listing(_NOTE_REF.findall(translation))}; the English has "
+            f"{_listing(_NOTE_REF.findall(english))}",
+        )
+    if sorted(_PLACEHOLDER.findall(english)) != sorted(_PLACEHOLDER.findall(translation)):
+        yield (
+            "changed-placeholder",
+            f"placeholders {_listing(_PLACEHOLDER.findall(translation))}; the English has "
+            f"{_listing(_PLACEHOLDER.findall(english))}",
+        )
+    if markdown.stray_markup(translation) and not markdown.stray_markup(english):
+        yield (
+            "unbalanced-markup",
+            "emphasis or link markup is not closed: "
+            + ", ".join(repr(s) for s in markdown.stray_markup(translation)),
+        )
+    digits = {_digits(n) for n in _NUMBER.findall(translation)}
+    missing = [n for n in _NUMBER.findall(english) if _digits(n) not in digits]
+    if missing:
+        yield ("missing-number", f"the English has {_listing(missing)}, the translation does not")
+
+
+def _digits(number: str) -> str:
+    """A number's digits, whatever the separators: 1,200 / 1 200 / 1.200 -> 1200."""
+    whole, _, fraction = re.sub(r"[.,](?=\d{3}\b)|[\u202f\u00a0 ]", "", number).partition(",")
+    whole, _, fraction2 = whole.partition(".")
+    return whole + ("." + (fraction or fraction2) if (fraction or fraction2) else "")
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items) if items else "none"

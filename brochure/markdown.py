@@ -119,7 +119,12 @@ class Markdown:
         """Every translatable block of `text`, in order, with its stable key."""
         return [segment for segment, _ in _walk(self._md.parse(text, {})) if segment.text.strip()]
 
-    def render(self, text: str, translations: Mapping[str, str] | None = None) -> str:
+    def render(
+        self,
+        text: str,
+        translations: Mapping[str, str] | None = None,
+        mark_missing: bool = False,
+    ) -> str:
         """HTML for `text`; `translations` (segment key -> inline text) replace the blocks' text.
 
         Only the inline content of a block is ever replaced, so a translation can change words,
@@ -127,18 +132,35 @@ class Markdown:
         """
         env: dict = {}
         tokens = self._md.parse(text, env)
-        if translations:
+        if translations or mark_missing:
+            translations = translations or {}
             for segment, token in _walk(tokens):
                 if segment.key in translations:
                     token.content = translations[segment.key]
                     token.children = []
                     self._md.inline.parse(token.content, self._md, env, token.children)
+                elif mark_missing and segment.text.strip():
+                    # A draft shows where the English stands in for a missing translation.
+                    token.children = [
+                        Token("html_inline", "", 0, content='<span class="untranslated">'),
+                        *(token.children or []),
+                        Token("html_inline", "", 0, content="</span>"),
+                    ]
         body, notes = _split_footnotes(tokens)
         self._notes = {
             note_id: self._md.renderer.render(inner, self._md.options, env).strip()
             for note_id, inner in notes.items()
         }
         return self._md.renderer.render(body, self._md.options, env)
+
+    def stray_markup(self, text: str) -> list[str]:
+        """Emphasis or link markers that markdown-it left as literal text: unclosed markup."""
+        stray: list[str] = []
+        for token in self._md.parseInline(text, {}):
+            for child in token.children or ():
+                if child.type == "text":
+                    stray += re.findall(r"\*+|_{2,}|\[|\]\(", child.content)
+        return stray
 
     def render_inline(self, text: str) -> str:
         return self._md.renderInline(text)

@@ -48,7 +48,10 @@ class _Interface:
 
 
 def environment(
-    templates_dir: Path, lang: str, interface: dict[str, str] | None = None
+    templates_dir: Path,
+    lang: str,
+    interface: dict[str, str] | None = None,
+    mark_untranslated: bool = False,
 ) -> jinja2.Environment:
     """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
 
@@ -75,7 +78,9 @@ def environment(
     locale = Locale.parse(lang.replace("-", "_"))
     body = Markdown(lang, heading_offset=1)
     env.filters.update(
-        markdown=lambda text, translations=None: Markup(body.render(text, translations)),
+        markdown=lambda text, translations=None: Markup(
+            body.render(text, translations, mark_missing=mark_untranslated)
+        ),
         inline=lambda text: Markup(body.render_inline(text)),
         date=partial(_date, locale=locale, pattern="d MMMM y"),
         month=partial(_date, locale=locale, pattern="MMMM y"),
