@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from brochure import cli, content, i18n
@@ -136,20 +137,20 @@ def test_status_counts_segments_and_words(sample_copy, capsys):
 
 def test_localize_replaces_text_and_falls_back_to_english():
     brochure = content.load(CONTENT)
-    with (CONTENT / "locales" / "fr.po").open("rb") as file:
-        catalog = read_po(file, locale="fr")
-    catalog.get("Safer, better-lit markets for women traders", "kisumu:title")
-    for message in catalog:
-        if message.context == "kisumu:title":
-            message.string = "Des marchés plus sûrs et mieux éclairés"
-        elif message.context == "kisumu:body.s1.1":
-            message.string = "Contexte"
+    catalog = Catalog(locale="fr")
+    catalog.add("x", "Des marchés plus sûrs et mieux éclairés", context="kisumu:title")
+    catalog.add("Context", "Contexte", context="kisumu:body.s1.1")
+    catalog.add("Results", "Résultats", context="kisumu:body.s3.1", flags=["fuzzy"])
+    catalog.add("Partners", "Partenaires")
     french, fallbacks = i18n.localize(brochure, catalog, "fr")
     kisumu = next(s for s in french.case_studies if s.id == "kisumu")
     assert french.lang == "fr"
     assert kisumu.title == "Des marchés plus sûrs et mieux éclairés"
-    assert kisumu.translations == {"s1.1": "Contexte"}
-    assert "kisumu:title" not in {e.context for e in fallbacks}
+    assert kisumu.translations == {"s1.1": "Contexte"}  # the fuzzy one falls back
+    assert french.interface == {"Partners": "Partenaires"}
+    missing = {e.context for e in fallbacks}
+    assert "kisumu:title" not in missing
+    assert "kisumu:body.s3.1" in missing
     # The English model is untouched for the next language.
     assert next(s for s in brochure.case_studies if s.id == "kisumu").title.startswith("Safer")
 
