@@ -63,3 +63,12 @@ class ContentCopy:
 def sample_copy(tmp_path: Path) -> ContentCopy:
     shutil.copytree(CONTENT, tmp_path / "content")
     return ContentCopy(tmp_path / "content", tmp_path / "build")
+
+
+@pytest.fixture(scope="session")
+def french_pdf(sample_pdf: Path) -> Path:
+    """The French edition, built into the same folder after the English (for the layout report)."""
+    out = sample_pdf.parent
+    code = cli.main(["build", "--lang", "fr", "--content", str(CONTENT), "--out", str(out), "-q"])
+    assert code == 0
+    return out / f"{SLUG}-fr.pdf"

@@ -1,0 +1,61 @@
+"""Language editions read back from the PDF: French text, contents, language metadata."""
+
+from __future__ import annotations
+
+import json
+
+import pypdfium2 as pdfium
+from pypdf import PdfReader
+
+from brochure import content, i18n
+
+from .conftest import CONTENT
+from .test_end_to_end import LEADER, _outline
+
+
+def _texts(path) -> list[str]:
+    return [" ".join(p.get_textpage().get_text_range().split()) for p in pdfium.PdfDocument(path)]
+
+
+def test_the_french_edition_is_in_french_with_french_metadata(french_pdf):
+    reader = PdfReader(french_pdf)
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "fr"
+    assert reader.xmp_metadata.dc_language == ["fr"]
+    catalog = i18n.read_catalog(CONTENT / "locales" / "fr.po", "fr")
+    title = next(m.string for m in catalog if m.context == "brochure:title")
+    assert reader.metadata.title == title.replace("'", "’")
+    texts = _texts(french_pdf)
+    assert any(t.startswith("Sommaire") for t in texts)
+    assert "partenaires" in " ".join(texts).lower()  # template strings are translated too
+    assert "Lessons learned" not in " ".join(texts)
+
+
+def test_the_french_contents_give_the_right_pages(french_pdf):
+    reader = PdfReader(french_pdf)
+    labels = reader.page_labels
+    pages = pdfium.PdfDocument(french_pdf)
+    contents = next(
+        p.get_textpage().get_text_range()
+        for p in pages
+        if p.get_textpage().get_text_range().lstrip().startswith("Sommaire")
+    )
+    entries = [m for line in contents.splitlines() if (m := LEADER.match(line.strip()))]
+    assert len(entries) > 30
+    outline = {title: page for _, title, page in _outline(reader)}
+    checked = 0
+    for title, page in outline.items():
+        entry = next((e for e in entries if " ".join(e["title"].split()).startswith(title)), None)
+        if entry is not None:
+            assert labels.index(entry["page"]) == page, title
+            checked += 1
+    assert checked >= 25
+
+
+def test_french_typography_and_layout_report(french_pdf):
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(french_pdf))
+    assert "\u202f:" in text or "\u202f;" in text  # narrow no-break space before : and ;
+    assert "«\u202f" in text
+    layout = json.loads(french_pdf.with_suffix(".layout.json").read_text())
+    studies = content.load(CONTENT).case_studies
+    assert all(layout[s.id]["pages"] >= 2 for s in studies)
