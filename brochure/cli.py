@@ -16,8 +16,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from babel import Locale
+
 from . import build as pipeline
-from . import content, i18n
+from . import content, finish, i18n, render
 from .errors import BrochureError, Problem
 
 __all__ = ["main"]
@@ -41,6 +43,7 @@ examples:
   python make_brochure.py i18n extract         write content/locales/brochure.pot
   python make_brochure.py i18n update          merge it into every <lang>.po
   python make_brochure.py i18n status          how far each translation is
+  python make_brochure.py i18n changes --lang fr   what changed in the English, for a translator
   python make_brochure.py build --content ../other-brochure --out /tmp/out
 """
 
@@ -139,6 +142,25 @@ def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
                 f"{counts.obsolete} obsolete",
                 file=sys.stderr,
             )
+    elif options.action == "changes":
+        for lang in brochure.languages:
+            if lang == brochure.source_language or options.lang not in (None, lang):
+                continue
+            catalog = i18n.read_catalog(opts.content_dir / i18n.LOCALES / f"{lang}.po", lang)
+            found = i18n.changes(catalog)
+            path = opts.out_dir / "i18n" / f"changes-{lang}.html"
+            html = render.report(
+                opts.templates_dir,
+                "reports/changes.html",
+                lang=lang,
+                language=Locale.parse(lang.replace("-", "_")).english_name,
+                brochure_title=brochure.title,
+                changes=found,
+                words_old=sum(c.words_old for c in found),
+                words_new=sum(c.words_new for c in found),
+            )
+            finish.write_atomically(path, html.encode())
+            print(f"{lang}: {len(found)} changed segments; wrote {path}", file=sys.stderr)
     else:
         catalogs = {}
         for lang in brochure.languages:
@@ -224,8 +246,8 @@ def _parser() -> argparse.ArgumentParser:
     translate = commands.add_parser(
         "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"
     )
-    translate.add_argument("action", choices=["extract", "update", "status"])
-    translate.add_argument("--lang", metavar="CODE", help="only this language (status)")
+    translate.add_argument("action", choices=["extract", "update", "status", "changes"])
+    translate.add_argument("--lang", metavar="CODE", help="only this language (status, changes)")
     translate.add_argument("--json", action="store_true", help="machine-readable status")
     return parser
 

@@ -11,6 +11,7 @@ Catalogs live in content/locales: brochure.pot and one <lang>.po per language in
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import re
@@ -23,7 +24,7 @@ from typing import Any
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, unescape, write_po
+from babel.messages.pofile import escape, read_po, unescape, write_po
 from pydantic import BaseModel
 
 from .errors import BrochureError, Location, Problem
@@ -32,7 +33,9 @@ from .markdown import Markdown
 from .model import Brochure, Document
 
 __all__ = [
+    "Change",
     "Entry",
+    "changes",
     "check",
     "entries",
     "extract",
@@ -431,8 +434,16 @@ def _new_catalog(brochure: Brochure, lang: str | None) -> Catalog:
 
 def _write(path: Path, catalog: Catalog) -> None:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
-    write_atomically(path, buffer.getvalue())
+    write_po(buffer, catalog, width=0, include_previous=False, sort_output=False)
+    text = buffer.getvalue().decode("utf-8")
+    # Babel wraps `#| msgid` across lines without quoting each one, which gettext tools and
+    # Poedit misread; write the previous English the way msgmerge does.
+    for message in catalog:
+        if message.id and message.previous_id and message.context:
+            anchor = f"msgctxt {escape(message.context)}\n"
+            previous = f"#| msgid {escape(message.previous_id[0])}\n"
+            text = text.replace(anchor, previous + anchor, 1)
+    write_atomically(path, text.encode("utf-8"))
 
 
 def message_key(item: Entry | Message) -> str:
@@ -521,3 +532,55 @@ def _digits(number: str) -> str:
 
 def _listing(items: list[str]) -> str:
     return ", ".join(items) if items else "none"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A segment whose English changed since it was translated (a fuzzy message)."""
+
+    context: str
+    where: str  # the #: reference
+    comment: str
+    old: str  # the English the translator last translated
+    new: str  # the English now
+    translation: str  # their translation of the old English
+    words_old: int
+    words_new: int
+    diff: tuple[tuple[str, str], ...]  # (op, words): op is "same", "removed" or "added"
+
+
+def changes(catalog: Catalog) -> list[Change]:
+    """What changed in the English since the last translation, from the catalog's #| msgid."""
+    found = []
+    for message in catalog:
+        if not (message.id and message.fuzzy and message.previous_id):
+            continue
+        old, new = message.previous_id[0], message.id
+        location = ", ".join(f"{path}:{line}" for path, line in message.locations)
+        found.append(
+            Change(
+                message.context or "",
+                location,
+                " ".join(message.auto_comments),
+                old,
+                new,
+                message.string,
+                len(old.split()),
+                len(new.split()),
+                _word_diff(old, new),
+            )
+        )
+    return found
+
+
+def _word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    a, b = old.split(), new.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("same", " ".join(a[i1:i2])))
+        if op in ("delete", "replace"):
+            out.append(("removed", " ".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            out.append(("added", " ".join(b[j1:j2])))
+    return tuple(out)

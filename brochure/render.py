@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .markdown import Markdown, typography
 from .model import Brochure
 
-__all__ = ["environment", "render"]
+__all__ = ["environment", "render", "report"]
 
 
 class TemplateContext(TypedDict):
@@ -111,3 +111,8 @@ def _date(value: dt.date, locale: Locale, pattern: str) -> str:
 
 def _number(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
+
+
+def report(templates_dir: Path, template: str, **context: Any) -> str:
+    """A report for people (not the brochure): one of the templates in templates/reports/."""
+    return environment(templates_dir, "en").get_template(template).render(**context)
