@@ -28,6 +28,7 @@ class TemplateContext(TypedDict):
 
     brochure: Brochure  # the localized brochure: parts, documents, manifest fields
     lang: str  # the edition's language code, for lang="" and hyphenation
+    direction: str  # "ltr" or "rtl", from the language
     stylesheets: list[str]  # stylesheet URLs relative to the project root
     content_url: str  # file: URL of the content folder, for images
     titles: dict[str, str]  # id -> title of every part and document, for cross-references
@@ -97,6 +98,9 @@ def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any])
     context = TemplateContext(
         brochure=brochure,
         lang=brochure.lang,
+        direction="rtl"
+        if Locale.parse(brochure.lang.replace("-", "_")).character_order == "right-to-left"
+        else "ltr",
         stylesheets=list(options["stylesheets"]),
         content_url=str(options["content_url"]),
         titles=titles,

@@ -182,4 +182,4 @@ def test_the_pdf_is_tagged_with_alt_text_on_illustrations(reader):
 def test_the_intermediate_html_is_written_on_request(sample_pdf):
     html = sample_pdf.with_suffix(".html")
     assert html.is_file()
-    assert '<html lang="en">' in html.read_text()
+    assert '<html lang="en" dir="ltr">' in html.read_text()

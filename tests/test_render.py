@@ -20,7 +20,7 @@ def html(brochure):
 
 
 def test_the_document_carries_language_title_and_metadata(html, brochure):
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert f"<title>{brochure.title}</title>" in html
     assert '<meta name="author" content="UCLG Capacity' in html
 
