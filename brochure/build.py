@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from . import content, finish, fonts, i18n, render, typeset
-from .errors import BrochureError, Problem
+from .errors import BrochureError, Location, Problem
 from .markdown import Markdown
 from .model import Brochure
 
@@ -191,7 +191,45 @@ def check(opts: BuildOptions, log: Progress) -> list[Problem]:
     brochure = log.step("load", content.load, opts.content_dir)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     problems = log.step("check", fonts.check_glyphs, brochure, points)
+    problems += log.step("translations", _check_translations, brochure, opts, points)
     _stop_on(problems)
+    return problems
+
+
+def _check_translations(
+    brochure: Brochure, opts: BuildOptions, points: frozenset[int]
+) -> list[Problem]:
+    """Every catalog's broken segments (errors) and how much of it falls back (a warning)."""
+    problems: list[Problem] = []
+    for lang in brochure.languages:
+        path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
+        if lang == brochure.source_language:
+            continue
+        if not path.exists():
+            problems.append(
+                Problem(
+                    Location(str(path)), "", "no-catalog", "missing; run `i18n update`", "warning"
+                )
+            )
+            continue
+        try:
+            catalog = i18n.read_catalog(path, lang)
+        except BrochureError as error:
+            problems += error.problems
+            continue
+        problems += i18n.check(catalog, path, points, Markdown(lang))
+        _, fallbacks = i18n.localize(brochure, catalog, lang)
+        if fallbacks:
+            problems.append(
+                Problem(
+                    Location(str(path)),
+                    "",
+                    "fallback",
+                    f"{len(fallbacks)} segments untranslated or fuzzy; they fall back to "
+                    f"{brochure.source_language}",
+                    "warning",
+                )
+            )
     return problems
 
 

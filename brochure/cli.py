@@ -61,7 +61,7 @@ class Progress:
         try:
             return fn(*args)
         finally:
-            self._print(f"  {name:<10} {time.perf_counter() - start:6.2f} s")
+            self._print(f"  {name:<12} {time.perf_counter() - start:6.2f} s")
 
     def total(self) -> float:
         return time.perf_counter() - self.started

@@ -65,3 +65,71 @@ def test_the_script_runs_build_by_default_and_reports_without_traceback(sample_c
     assert result.returncode == 1
     assert "kisumu.md:17: sgds: unknown key; did you mean 'sdgs'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_broken_translation_fails_with_the_po_file_and_line(sample_copy, capsys):
+    po = sample_copy.content / "locales" / "fr.po"
+    text = po.read_text()
+    start = text.index('msgctxt "kisumu:body.s2.3"')
+    end = text.index("\n\n", start)
+    block = text[start:end]
+    msgstr = block[block.index("msgstr ") :]
+    broken = msgstr.replace("(#safety-audit)", "(#nowhere)")
+    assert broken != msgstr
+    po.write_text(text[:start] + block.replace(msgstr, broken) + text[end:])
+    msgstr_line = text[:start].count("\n") + 1 + block[: block.index("msgstr ")].count("\n")
+    code = cli.main(
+        [
+            "build",
+            "--lang",
+            "fr",
+            "--content",
+            str(sample_copy.content),
+            "--out",
+            str(sample_copy.out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"locales/fr.po:{msgstr_line}: kisumu:body.s2.3" in err  # the translation's line
+    assert "kisumu:body.s2.3: links to #nowhere; the English links to #safety-audit" in err
+    assert "Traceback" not in err
+
+
+def test_a_malformed_po_file_exits_1(sample_copy, capsys):
+    sample_copy.write("locales/es.po", 'msgid "x"\nmsgstr "y"\nmsgid\n')
+    code = cli.main(
+        [
+            "build",
+            "--lang",
+            "es",
+            "--content",
+            str(sample_copy.content),
+            "--out",
+            str(sample_copy.out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "locales/es.po:3: not a valid PO file" in err
+
+
+def test_strict_refuses_an_edition_with_untranslated_text(sample_copy, capsys):
+    previous = sample_copy.previous_pdf().with_name("gender-equality-local-level-pt.pdf")
+    previous.write_bytes(b"last good")
+    code = cli.main(
+        [
+            "build",
+            "--lang",
+            "pt",
+            "--strict",
+            "--content",
+            str(sample_copy.content),
+            "--out",
+            str(sample_copy.out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "not translated into pt" in err
+    assert previous.read_bytes() == b"last good"
