@@ -517,10 +517,17 @@ def _faults(english: str, translation: str, markdown: Markdown) -> Iterator[tupl
             "emphasis or link markup is not closed: "
             + ", ".join(repr(s) for s in markdown.stray_markup(translation)),
         )
-    digits = {_digits(n) for n in _NUMBER.findall(translation)}
-    missing = [n for n in _NUMBER.findall(english) if _digits(n) not in digits]
+    digits = {_digits(n) for n in _NUMBER.findall(_prose(translation))}
+    missing = [n for n in _NUMBER.findall(_prose(english)) if _digits(n) not in digits]
     if missing:
         yield ("missing-number", f"the English has {_listing(missing)}, the translation does not")
+
+
+def _prose(text: str) -> str:
+    """The text without link targets, footnote references and placeholders (not numbers)."""
+    for pattern in (_LINK_TARGET, _NOTE_REF, _PLACEHOLDER):
+        text = pattern.sub(" ", text)
+    return text
 
 
 def _digits(number: str) -> str:

@@ -162,3 +162,41 @@ def test_a_malformed_catalog_names_the_file_and_line(sample_copy):
     (problem,) = caught.value.problems
     assert problem.where.path.endswith("fr.po")
     assert problem.where.line == 3
+
+
+@pytest.mark.parametrize(
+    ("english", "translation", "kind"),
+    [
+        ("See [the audit](#safety-audit).", "Voir [l'audit](#safety-audt).", "changed-link"),
+        ("A note[^1] here.", "Une note ici.", "changed-footnote"),
+        ("**Walk first.** Then build.", "**Marcher d'abord. Puis construire.", "unbalanced-markup"),
+        ("1,200 traders and 45 per cent", "des commerçantes et 45 %", "missing-number"),
+        ("Part %(number)s", "Partie %(numero)s", "changed-placeholder"),
+        ("Plain text.", "Texte ✈ simple.", "missing-glyph"),
+    ],
+)
+def test_a_translation_that_breaks_its_segment_is_refused(tmp_path, english, translation, kind):
+    from brochure import fonts
+    from brochure.markdown import Markdown
+
+    catalog = Catalog(locale="fr")
+    catalog.add(english, translation, context="x:body.s1.1")
+    path = tmp_path / "fr.po"
+    i18n._write(path, catalog)
+    catalog = i18n.read_catalog(path, "fr")
+    points = fonts.coverage(PROJECT / "assets" / "fonts")
+    problems = i18n.check(catalog, path, points, Markdown("fr"))
+    assert [p.kind for p in problems] == [kind]
+    assert problems[0].where.path == str(path)
+    line = path.read_text().splitlines()[problems[0].where.line - 1]
+    assert line.startswith("msgstr")
+
+
+def test_numbers_may_follow_the_language_separators(tmp_path):
+    from brochure import fonts
+    from brochure.markdown import Markdown
+
+    catalog = Catalog(locale="fr")
+    catalog.add("1,200 traders, 37.5 hours", "1 200 commerçantes, 37,5 heures", context="x:b")
+    points = fonts.coverage(PROJECT / "assets" / "fonts")
+    assert i18n.check(catalog, tmp_path / "fr.po", points, Markdown("fr")) == []
