@@ -165,8 +165,30 @@ def _layout_fit(
     before = json.loads(source_layout.read_text())
     notes = []
     for document in brochure.documents:
-        old = before.get(document.id, {}).get("pages")
-        new = layout.get(document.id, {}).get("pages")
+        was, now = before.get(document.id, {}), layout.get(document.id, {})
+        if now.get("title_lines", 0) > was.get("title_lines", 99):
+            notes.append(
+                Problem(
+                    document.source,
+                    "title",
+                    "longer-title",
+                    f"the title {document.title!r} takes {now['title_lines']} lines in "
+                    f"{brochure.lang}, {was['title_lines']} in the source language",
+                    "warning",
+                )
+            )
+        if now.get("facts_mm", 0) > 1.15 * was.get("facts_mm", 1e9):
+            notes.append(
+                Problem(
+                    document.source,
+                    "facts",
+                    "taller-fact-box",
+                    f"the fact box is {now['facts_mm']} mm tall in {brochure.lang}, "
+                    f"{was['facts_mm']} mm in the source language",
+                    "warning",
+                )
+            )
+        old, new = was.get("pages"), now.get("pages")
         if old and new and new > old:
             notes.append(
                 Problem(

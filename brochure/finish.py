@@ -70,7 +70,45 @@ def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[st
         end = max(start + 1, following[1] if following[1] is not None else len(document.pages))
         result[id_] = {"pages": end - start, "labels": labels[start:end]}
     documents = {d.id for d in brochure.documents}
-    return {id_: where for id_, where in result.items() if id_ in documents}
+    layout = {id_: where for id_, where in result.items() if id_ in documents}
+    for item, lines in zip(brochure.documents, _title_lines(document), strict=False):
+        layout.get(item.id, {})["title_lines"] = lines
+    studies = [d.id for d in brochure.documents if d.kind == "case-study"]
+    for id_, height in zip(studies, _heights(document, "facts"), strict=False):
+        layout.get(id_, {})["facts_mm"] = round(height * 25.4 / 96, 1)
+    return layout
+
+
+_TITLES = {"chapter__title", "tool__title", "case__title"}
+
+
+def _boxes(document: weasyprint.Document):
+    """Every laid-out box that stands for an element with a class, in document order."""
+    for page in document.pages:
+        stack = [page._page_box]  # WeasyPrint's box tree: the only record of line breaks
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if element is not None and element.get("class"):
+                yield box, element
+            stack.extend(reversed(getattr(box, "children", None) or []))
+
+
+def _title_lines(document: weasyprint.Document) -> list[int]:
+    """How many lines each document title is set on, in reading order."""
+    counts: dict[int, int] = {}
+    for box, element in _boxes(document):
+        if _TITLES & set(element.get("class").split()) and type(box).__name__ == "LineBox":
+            counts[id(element)] = counts.get(id(element), 0) + 1
+    return list(counts.values())
+
+
+def _heights(document: weasyprint.Document, css_class: str) -> list[float]:
+    heights: dict[int, float] = {}
+    for box, element in _boxes(document):
+        if css_class in element.get("class").split() and type(box).__name__ == "BlockBox":
+            heights[id(element)] = heights.get(id(element), 0) + box.height
+    return list(heights.values())
 
 
 def _labels(count: int, main_start: int) -> list[str]:

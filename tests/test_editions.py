@@ -59,3 +59,5 @@ def test_french_typography_and_layout_report(french_pdf):
     layout = json.loads(french_pdf.with_suffix(".layout.json").read_text())
     studies = content.load(CONTENT).case_studies
     assert all(layout[s.id]["pages"] >= 2 for s in studies)
+    assert all(layout[s.id]["title_lines"] >= 1 for s in studies)
+    assert all(layout[s.id]["facts_mm"] > 20 for s in studies)
