@@ -80,6 +80,7 @@ def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[st
 
 
 _TITLES = {"chapter__title", "tool__title", "case__title"}
+_INLINE = {"LineBox", "TextBox", "InlineBox"}
 
 
 def _boxes(document: weasyprint.Document):
@@ -106,7 +107,7 @@ def _title_lines(document: weasyprint.Document) -> list[int]:
 def _heights(document: weasyprint.Document, css_class: str) -> list[float]:
     heights: dict[int, float] = {}
     for box, element in _boxes(document):
-        if css_class in element.get("class").split() and type(box).__name__ == "BlockBox":
+        if css_class in element.get("class").split() and type(box).__name__ not in _INLINE:
             heights[id(element)] = heights.get(id(element), 0) + box.height
     return list(heights.values())
 
