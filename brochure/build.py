@@ -85,6 +85,7 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     pdf = log.step(
         "finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf"
     )
+    log.step("handouts", finish.handouts, laid_out.document, brochure, opts.out_dir)
     layout = finish.document_pages(laid_out.document, brochure)
     finish.write_atomically(
         opts.out_dir / f"{stem}.layout.json", json.dumps(layout, indent=1).encode()

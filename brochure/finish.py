@@ -10,6 +10,7 @@ overwrites the last good one.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
@@ -20,9 +21,10 @@ from xml.etree.ElementTree import Element, SubElement, register_namespace, tostr
 import pydyf
 import weasyprint
 
+from .markdown import typography
 from .model import Brochure
 
-__all__ = ["document_pages", "finish", "main_matter_start", "write_atomically"]
+__all__ = ["document_pages", "finish", "handouts", "main_matter_start", "write_atomically"]
 
 _NS = {
     "x": "adobe:ns:meta/",
@@ -136,12 +138,12 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 
 def _finisher(
-    brochure: Brochure, main_start: int, identifier: bytes
+    brochure: Brochure, main_start: int, identifier: bytes, first_label: int = 1
 ) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
     def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
         # Page labels: the viewer's page box then shows the folio printed on the page.
-        labels = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
-        labels += [main_start, pydyf.Dictionary({"S": "/D", "St": 1})]
+        labels = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})]) if main_start else pydyf.Array()
+        labels += [main_start, pydyf.Dictionary({"S": "/D", "St": first_label})]
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": labels})
         pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
         metadata = pydyf.Stream(
@@ -211,3 +213,58 @@ def _identifier(brochure: Brochure) -> bytes:
 def _uuid(identifier: bytes) -> str:
     h = identifier.decode()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def handouts(document: weasyprint.Document, brochure: Brochure, out_dir: Path) -> list[Path]:
+    """One PDF per case study and technical tool, cut from the finished layout.
+
+    No second typesetting: WeasyPrint writes a subset of the laid-out pages with their tags,
+    language and bookmarks (splitting the finished file with pypdf would lose all three). Links
+    to pages outside the handout are dropped; their text stays.
+    """
+    main_start = main_matter_start(document, brochure)
+    starts = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            starts.setdefault(anchor, index)
+    boundaries = sorted(
+        {
+            starts[i]
+            for i in [*(d.id for d in brochure.documents), *(p.id for p in brochure.parts)]
+            if i in starts
+        }
+        | {len(document.pages) - 1}
+    )
+    written = []
+    for item in brochure.documents:
+        if item.kind not in ("case-study", "tool") or item.id not in starts:
+            continue
+        first = starts[item.id]
+        last = next(b for b in boundaries if b > first)
+        pages = [
+            _without_outside_links(p, document.pages[first:last])
+            for p in document.pages[first:last]
+        ]
+        handout = document.copy(pages)
+        handout.metadata = copy.copy(document.metadata)
+        handout.metadata.title = typography(f"{item.title} — {brochure.title}", brochure.lang)
+        handout.metadata.description = getattr(item, "summary", None) or brochure.subtitle
+        edition = brochure.model_copy(update={"title": handout.metadata.title})
+        identifier = _identifier(edition)
+        pdf = handout.write_pdf(
+            finisher=_finisher(edition, 0, identifier, first_label=first - main_start + 1),
+            pdf_identifier=identifier,
+            pdf_tags=True,
+        )
+        path = out_dir / "handouts" / brochure.lang / f"{item.id}.pdf"
+        write_atomically(path, pdf)
+        written.append(path)
+    return written
+
+
+def _without_outside_links(page, pages: list) -> object:
+    """A shallow copy of `page` whose internal links all point inside `pages`."""
+    inside = {anchor for p in pages for anchor in p.anchors}
+    kept = copy.copy(page)
+    kept.links = [link for link in page.links if link[0] != "internal" or link[1] in inside]
+    return kept

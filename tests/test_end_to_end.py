@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -183,3 +184,66 @@ def test_the_intermediate_html_is_written_on_request(sample_pdf):
     html = sample_pdf.with_suffix(".html")
     assert html.is_file()
     assert '<html lang="en" dir="ltr">' in html.read_text()
+
+
+def test_handouts_one_per_case_study_and_tool_cut_from_the_layout(sample_pdf, brochure):
+    import pikepdf
+
+    folder = sample_pdf.parent / "handouts" / "en"
+    wanted = [d for d in brochure.documents if d.kind in ("case-study", "tool")]
+    assert sorted(p.stem for p in folder.glob("*.pdf")) == sorted(d.id for d in wanted)
+    labels = PdfReader(sample_pdf).page_labels
+    for document in wanted:
+        path = folder / f"{document.id}.pdf"
+        reader = PdfReader(path)
+        assert reader.metadata.title.startswith(document.title)
+        assert next(item.title for item in reader.outline) == document.title
+        assert all(label in labels for label in reader.page_labels)  # the brochure's folios
+        assert path.stat().st_size < 500_000  # small enough to email
+        with pikepdf.open(path) as pdf:
+            assert pdf.Root.Lang == "en"
+            assert "/StructTreeRoot" in pdf.Root
+            for page in pdf.pages:
+                for annot in page.get("/Annots", []):
+                    # Links to pages outside the handout are gone; web links may stay.
+                    assert "/Dest" not in annot or annot.Dest[0] in [p.obj for p in pdf.pages]
+
+
+def test_the_pdf_passes_structural_checks_and_is_accessible(sample_pdf):
+    import pikepdf
+
+    with pikepdf.open(sample_pdf) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        root = pdf.Root
+        assert root.MarkInfo.Marked
+        assert root.Lang == "en"
+        assert root.ViewerPreferences.DisplayDocTitle
+        figures, headings = [], []
+
+        def walk(node):
+            if isinstance(node, pikepdf.Array):
+                for child in node:
+                    walk(child)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                if node.S == "/Figure":
+                    figures.append(node)
+                if str(node.S) in ("/H1", "/H2", "/H3", "/H4"):
+                    headings.append(int(str(node.S)[2]))
+                if "/K" in node:
+                    walk(node.K)
+
+        walk(root.StructTreeRoot.K)
+        assert len(figures) >= 13  # 12 illustrations and the map
+        assert all(str(figure.get("/Alt", "")).strip() for figure in figures)
+        assert headings[0] in (1, 2)
+        # Headings never skip a level on the way down.
+        assert all(b - a <= 1 for a, b in itertools.pairwise(headings))
+
+
+def test_building_twice_gives_identical_bytes(sample_pdf, tmp_path):
+    from brochure import cli
+
+    from .conftest import CONTENT
+
+    assert cli.main(["build", "--content", str(CONTENT), "--out", str(tmp_path), "-q"]) == 0
+    assert (tmp_path / sample_pdf.name).read_bytes() == sample_pdf.read_bytes()
