@@ -15,9 +15,9 @@ from typing import Any, Protocol, TypeVar
 from . import content, finish, fonts, i18n, render, typeset
 from .errors import BrochureError, Location, Problem
 from .markdown import Markdown
-from .model import Brochure
+from .model import Brochure, Variant
 
-__all__ = ["BuildOptions", "Progress", "build", "check", "languages"]
+__all__ = ["BuildOptions", "Progress", "build", "check", "editions"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -33,6 +33,7 @@ class BuildOptions:
     out_dir: Path = Path("build")
     lang: str | None = None  # None: the manifest's source language
     write_html: bool = False
+    variant: str | None = None  # None: the manifest's first (default) variant
     strict: bool = False  # fail on any segment that falls back to the source language
     mark_untranslated: bool = False  # highlight fallbacks in a draft PDF
     project_dir: Path = PROJECT  # where templates/, styles/ and assets/ live
@@ -74,8 +75,10 @@ def build(opts: BuildOptions, log: Progress) -> Result:
         brochure.interface,
         mark_untranslated=opts.mark_untranslated and brochure.lang != source.source_language,
     )
-    html = log.step("render", render.render, brochure, env, _render_options(opts))
-    stem = f"{brochure.slug}-{brochure.lang}"
+    name, variant = _variant(brochure, opts)
+    is_default = name == next(iter(brochure.variants))
+    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
+    stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
     html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
     if html_path is not None:
         finish.write_atomically(html_path, html.encode())
@@ -83,8 +86,15 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
     _stop_on(laid_out.findings)
     pdf = log.step(
-        "finish", finish.finish, laid_out.document, brochure, opts.out_dir / f"{stem}.pdf"
+        "finish",
+        finish.finish,
+        laid_out.document,
+        brochure,
+        opts.out_dir / f"{stem}.pdf",
+        variant,
     )
+    if not is_default:  # handouts and the layout report come from the default variant
+        return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings)
     log.step("handouts", finish.handouts, laid_out.document, brochure, opts.out_dir)
     layout = finish.document_pages(laid_out.document, brochure)
     finish.write_atomically(
@@ -204,9 +214,10 @@ def _layout_fit(
     return tuple(notes)
 
 
-def languages(opts: BuildOptions) -> tuple[str, ...]:
-    """The languages the manifest publishes, source language first."""
-    return content.load(opts.content_dir).languages
+def editions(opts: BuildOptions) -> list[tuple[str, str]]:
+    """Every (language, variant) the manifest publishes, source language and default first."""
+    brochure = content.load(opts.content_dir)
+    return [(lang, name) for lang in brochure.languages for name in brochure.variants]
 
 
 def check(opts: BuildOptions, log: Progress) -> list[Problem]:
@@ -256,9 +267,41 @@ def _check_translations(
     return problems
 
 
-def _render_options(opts: BuildOptions) -> dict[str, str]:
+def _variant(brochure: Brochure, opts: BuildOptions) -> tuple[str, Variant]:
+    name = opts.variant or next(iter(brochure.variants))
+    if name not in brochure.variants:
+        raise BrochureError(
+            [
+                Problem(
+                    Location(brochure.source.path, brochure.field_lines.get("variants", 0)),
+                    "variants",
+                    "unknown-variant",
+                    f"{name!r} is not one of the manifest's variants "
+                    f"({', '.join(brochure.variants)})",
+                )
+            ]
+        )
+    variant = brochure.variants[name]
+    missing = [s for s in variant.stylesheets if not (opts.project_dir / "styles" / s).is_file()]
+    if missing:
+        line = brochure.field_lines.get(f"variants.{name}.stylesheets", 0)
+        raise BrochureError(
+            [
+                Problem(
+                    Location(brochure.source.path, line),
+                    f"variants.{name}.stylesheets",
+                    "missing-stylesheet",
+                    f"no stylesheet styles/{s}",
+                )
+                for s in missing
+            ]
+        )
+    return name, variant
+
+
+def _render_options(opts: BuildOptions, variant: Variant) -> dict[str, object]:
     return {
-        "stylesheets": ["styles/brochure.css"],
+        "stylesheets": ["styles/brochure.css", *(f"styles/{s}" for s in variant.stylesheets)],
         "content_url": opts.content_dir.resolve().as_uri(),
     }
 

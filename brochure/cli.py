@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_html=getattr(options, "html", False),
         lang=getattr(options, "lang", None),
         strict=getattr(options, "strict", False),
+        variant=getattr(options, "variant", None),
         mark_untranslated=getattr(options, "mark_untranslated", False),
     )
     if not (opts.content_dir / "brochure.yaml").is_file():
@@ -116,11 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
-    languages = [opts.lang]
+    editions = [(opts.lang, opts.variant)]
     if options.all:
-        languages = list(log.step("languages", pipeline.languages, opts))
-    for lang in languages:
-        result = pipeline.build(replace(opts, lang=lang), log)
+        editions = log.step("editions", pipeline.editions, opts)
+    for lang, variant in editions:
+        result = pipeline.build(replace(opts, lang=lang, variant=variant), log)
         _report(result.findings, sys.stderr)
         print(f"wrote {result.pdf} ({result.pages} pages) in {log.total():.1f} s", file=sys.stderr)
         if result.html:
@@ -233,7 +234,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--html", action="store_true", help="also write the intermediate HTML")
     which = build.add_mutually_exclusive_group()
     which.add_argument("--lang", metavar="CODE", help="the language to build (default: the source)")
-    which.add_argument("--all", action="store_true", help="every language in the manifest")
+    which.add_argument(
+        "--all", action="store_true", help="every language and variant in the manifest"
+    )
+    build.add_argument(
+        "--variant", metavar="NAME", help="screen or print (default: the manifest's first)"
+    )
     build.add_argument(
         "--strict", action="store_true", help="fail if any text falls back to the source language"
     )

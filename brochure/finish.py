@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -20,9 +21,11 @@ from xml.etree.ElementTree import Element, SubElement, register_namespace, tostr
 
 import pydyf
 import weasyprint
+from pypdf import PdfReader
 
+from .errors import BrochureError, Location, Problem
 from .markdown import typography
-from .model import Brochure
+from .model import Brochure, Variant
 
 __all__ = ["document_pages", "finish", "handouts", "main_matter_start", "write_atomically"]
 
@@ -38,16 +41,58 @@ for _prefix, _uri in _NS.items():
     register_namespace(_prefix, _uri)
 
 
-def finish(document: weasyprint.Document, brochure: Brochure, target: Path) -> Path:
-    """Write `document` as the finished PDF at `target` (atomically) and return the path."""
+def finish(
+    document: weasyprint.Document, brochure: Brochure, target: Path, variant: Variant
+) -> Path:
+    """Write `document` as the finished PDF at `target` (atomically) and return the path.
+
+    A PDF over the variant's size budget is not written: the problem names its largest parts.
+    """
     identifier = _identifier(brochure)
+    options = {}
+    if variant.image_dpi:
+        options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
     pdf = document.write_pdf(
         finisher=_finisher(brochure, main_matter_start(document, brochure), identifier),
         pdf_identifier=identifier,
         pdf_tags=True,
+        **options,
     )
+    budget = variant.size_budget_mb
+    if budget is not None and len(pdf) > budget * 1_000_000:
+        parts = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in _largest(pdf)[:5])
+        raise BrochureError(
+            [
+                Problem(
+                    Location(str(target)),
+                    "size_budget_mb",
+                    "over-budget",
+                    f"the PDF would be {len(pdf) / 1e6:.1f} MB, over its budget of {budget} MB; "
+                    f"largest parts: {parts}",
+                )
+            ]
+        )
     write_atomically(target, pdf)
     return target
+
+
+def _largest(pdf: bytes) -> list[tuple[str, int]]:
+    """The biggest streams of a PDF (embedded fonts and images), named, largest first."""
+    reader = PdfReader(io.BytesIO(pdf))
+    sizes: dict[str, int] = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for name, xobject in (resources.get("/XObject") or {}).items():
+            stream = xobject.get_object()
+            sizes[f"image {name}"] = len(stream.get_data() if hasattr(stream, "get_data") else b"")
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descendant = font.get("/DescendantFonts", [font])[0].get_object()
+            descriptor = descendant.get("/FontDescriptor", {})
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in descriptor:
+                    sizes[f"font {font['/BaseFont']}"] = len(descriptor[key].get_object()._data)
+    return sorted(sizes.items(), key=lambda item: -item[1])
 
 
 def main_matter_start(document: weasyprint.Document, brochure: Brochure) -> int:

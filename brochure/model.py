@@ -30,6 +30,7 @@ __all__ = [
     "Place",
     "Quote",
     "Tool",
+    "Variant",
 ]
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -248,6 +249,14 @@ class CaseStudy(Document):
     image: Image
 
 
+class Variant(_Frozen):
+    """One output of the brochure: for the screen and email, or for the printer."""
+
+    stylesheets: tuple[Text, ...] = ()  # added after styles/brochure.css, from styles/
+    image_dpi: int | None = Field(default=None, ge=72, le=1200)  # None: images as they are
+    size_budget_mb: float | None = Field(default=None, gt=0)  # the build fails above it
+
+
 class Part(_Frozen):
     id: Id
     title: Text
@@ -274,6 +283,8 @@ class Brochure(_Frozen):
     front_matter: tuple[Text, ...] = ()
     parts: tuple[Part, ...] = Field(min_length=1)
     back_matter: tuple[Text, ...] = ()
+    # The first variant is the default (its PDF is <slug>-<lang>.pdf; others add -<variant>).
+    variants: dict[Id, Variant] = Field(default_factory=lambda: {"screen": Variant()})
 
     # Filled in by the loader, not by the manifest.
     lang: str = "en"

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from brochure import content, finish
 from brochure.build import PROJECT
+from brochure.model import Variant
 
 
 def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path: Path, monkeypatch):
@@ -34,9 +35,25 @@ def test_page_labels_follow_the_folios_and_metadata_is_written(tmp_path: Path):
     )
     document = weasyprint.HTML(string=html).render()
     assert finish.main_matter_start(document, brochure) == 2
-    path = finish.finish(document, brochure, tmp_path / "out.pdf")
+    path = finish.finish(document, brochure, tmp_path / "out.pdf", Variant())
     reader = PdfReader(path)
     assert reader.page_labels == ["i", "ii", "1", "2"]
     assert reader.xmp_metadata.dc_language == ["en"]
     assert reader.xmp_metadata.dc_creator == [brochure.publisher]
     assert bool(reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"])
+
+
+def test_a_pdf_over_its_budget_is_not_written_and_names_its_largest_parts(tmp_path: Path):
+    from brochure.errors import BrochureError
+
+    brochure = content.load(PROJECT / "content")
+    html = f"<html lang='en'><div id='{brochure.parts[0].id}'>part one</div></html>"
+    document = weasyprint.HTML(string=html).render()
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"last good")
+    with pytest.raises(BrochureError) as caught:
+        finish.finish(document, brochure, target, Variant(size_budget_mb=0.001))
+    (problem,) = caught.value.problems
+    assert problem.kind == "over-budget"
+    assert "largest parts: font" in problem.message
+    assert target.read_bytes() == b"last good"
