@@ -15,7 +15,7 @@ brochure: $(VENV)/ready          ## build the bundled sample brochure into build
 	$(PY) make_brochure.py build
 
 check: $(VENV)/ready             ## validate the content without writing a PDF
-	$(PY) make_brochure.py check
+	$(PY) make_brochure.py check --quick
 
 lint: $(VENV)/ready
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from . import check as check_pages
 from . import content, finish, fonts, i18n, render, typeset
 from .errors import BrochureError, Location, Problem
 from .markdown import Markdown
@@ -220,12 +221,33 @@ def editions(opts: BuildOptions) -> list[tuple[str, str]]:
     return [(lang, name) for lang in brochure.languages for name in brochure.variants]
 
 
-def check(opts: BuildOptions, log: Progress) -> list[Problem]:
-    """Validate the content without typesetting: every problem, errors and warnings."""
+def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Problem]:
+    """Everything a careful editor wants to know, errors and warnings; writes nothing.
+
+    Content, glyphs, translations and images always; unless `quick`, the source edition is
+    also typeset in memory: WeasyPrint's findings, the size budget, and that every paragraph
+    of the content is printed exactly once.
+    """
     brochure = log.step("load", content.load, opts.content_dir)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     problems = log.step("check", fonts.check_glyphs, brochure, points)
     problems += log.step("translations", _check_translations, brochure, opts, points)
+    problems += check_pages.image_resolution(brochure, opts.content_dir)
+    if quick or any(p.is_error for p in problems):
+        _stop_on(problems)
+        return problems
+    _name, variant = _variant(brochure, opts)
+    env = render.environment(opts.templates_dir, brochure.lang, brochure.interface)
+    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
+    stem = f"{brochure.slug}-{brochure.lang}"
+    sandbox = typeset.Sandbox(opts.sandbox_roots)
+    laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
+    problems += laid_out.findings
+    pdf = log.step("finish", finish.pdf_bytes, laid_out.document, brochure, variant)
+    problems += finish.over_budget(pdf, variant, Location(str(opts.out_dir / f"{stem}.pdf")))
+    problems += log.step(
+        "completeness", check_pages.completeness, pdf, i18n.entries(brochure), brochure.lang
+    )
     _stop_on(problems)
     return problems
 

@@ -31,7 +31,7 @@ Build the brochure: YAML + Markdown sources in content/ become a typeset PDF in 
 
 commands:
   build   (default) validate, typeset and write build/<slug>-<lang>.pdf
-  check   validate the content only, write nothing
+  check   report every problem (content, translations, pages), write nothing
   i18n    translation catalogs: extract, update, status
 
 examples:
@@ -97,19 +97,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    log = Progress(sys.stderr, quiet=options.quiet)
+    as_json = getattr(options, "format", "text") == "json"
+    log = Progress(sys.stderr, quiet=options.quiet or as_json)
     try:
         if options.command == "check":
-            problems = pipeline.check(opts, log)
+            problems = pipeline.check(opts, log, quick=options.quick)
+            if as_json:
+                print(_as_json(problems))
+                return 0
             _report(problems, sys.stderr)
-            print(
-                f"{opts.content_dir}: the content is valid ({log.total():.1f} s)", file=sys.stderr
-            )
+            print(f"{opts.content_dir}: no errors ({log.total():.1f} s)", file=sys.stderr)
             return 0
         if options.command == "i18n":
             return _i18n(options, opts, log)
         return _build(options, opts, log)
     except BrochureError as error:
+        if as_json:
+            print(_as_json(error.problems))
+            return 1
         _report(error.problems, sys.stderr)
         if options.command == "build":
             print("The last good PDF was left as it was.", file=sys.stderr)
@@ -248,7 +253,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="highlight text that falls back to the source language (drafts)",
     )
-    commands.add_parser("check", parents=[common], help="validate the content only")
+    checking = commands.add_parser(
+        "check", parents=[common], help="report every problem, errors and warnings; write nothing"
+    )
+    checking.add_argument(
+        "--quick", action="store_true", help="the sources only: no typesetting (about a second)"
+    )
+    checking.add_argument("--format", choices=["text", "json"], default="text")
     translate = commands.add_parser(
         "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"
     )
@@ -256,6 +267,26 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--lang", metavar="CODE", help="only this language (status, changes)")
     translate.add_argument("--json", action="store_true", help="machine-readable status")
     return parser
+
+
+def _as_json(problems: Sequence[Problem]) -> str:
+    def item(problem: Problem) -> dict[str, object]:
+        return {
+            "path": problem.where.path,
+            "line": problem.where.line,
+            "field": problem.field,
+            "kind": problem.kind,
+            "message": problem.message,
+        }
+
+    return json.dumps(
+        {
+            "errors": [item(p) for p in problems if p.is_error],
+            "warnings": [item(p) for p in problems if not p.is_error],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
 
 
 def _report(problems: Sequence[Problem], stream: TextIO) -> None:

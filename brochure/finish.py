@@ -27,7 +27,15 @@ from .errors import BrochureError, Location, Problem
 from .markdown import typography
 from .model import Brochure, Variant
 
-__all__ = ["document_pages", "finish", "handouts", "main_matter_start", "write_atomically"]
+__all__ = [
+    "document_pages",
+    "finish",
+    "handouts",
+    "main_matter_start",
+    "over_budget",
+    "pdf_bytes",
+    "write_atomically",
+]
 
 _NS = {
     "x": "adobe:ns:meta/",
@@ -48,32 +56,43 @@ def finish(
 
     A PDF over the variant's size budget is not written: the problem names its largest parts.
     """
+    pdf = pdf_bytes(document, brochure, variant)
+    problems = over_budget(pdf, variant, Location(str(target)))
+    if problems:
+        raise BrochureError(problems)
+    write_atomically(target, pdf)
+    return target
+
+
+def pdf_bytes(document: weasyprint.Document, brochure: Brochure, variant: Variant) -> bytes:
+    """The finished PDF, in memory."""
     identifier = _identifier(brochure)
     options = {}
     if variant.image_dpi:
         options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
-    pdf = document.write_pdf(
+    return document.write_pdf(
         finisher=_finisher(brochure, main_matter_start(document, brochure), identifier),
         pdf_identifier=identifier,
         pdf_tags=True,
         **options,
     )
+
+
+def over_budget(pdf: bytes, variant: Variant, where: Location) -> list[Problem]:
+    """A problem if `pdf` is larger than the variant's size budget, naming its largest parts."""
     budget = variant.size_budget_mb
-    if budget is not None and len(pdf) > budget * 1_000_000:
-        parts = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in _largest(pdf)[:5])
-        raise BrochureError(
-            [
-                Problem(
-                    Location(str(target)),
-                    "size_budget_mb",
-                    "over-budget",
-                    f"the PDF would be {len(pdf) / 1e6:.1f} MB, over its budget of {budget} MB; "
-                    f"largest parts: {parts}",
-                )
-            ]
+    if budget is None or len(pdf) <= budget * 1_000_000:
+        return []
+    parts = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in _largest(pdf)[:5])
+    return [
+        Problem(
+            where,
+            "size_budget_mb",
+            "over-budget",
+            f"the PDF would be {len(pdf) / 1e6:.1f} MB, over its budget of {budget} MB; "
+            f"largest parts: {parts}",
         )
-    write_atomically(target, pdf)
-    return target
+    ]
 
 
 def _largest(pdf: bytes) -> list[tuple[str, int]]:

@@ -27,9 +27,9 @@ def test_a_folder_without_a_manifest_is_a_usage_error(tmp_path, capsys):
 
 
 def test_check_validates_the_sample(capsys):
-    assert cli.main(["check", "--content", str(CONTENT)]) == 0
+    assert cli.main(["check", "--quick", "--content", str(CONTENT)]) == 0
     err = capsys.readouterr().err
-    assert "the content is valid" in err
+    assert "no errors" in err
     assert "load" in err  # progress lines name each stage with its time
 
 
