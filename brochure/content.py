@@ -422,6 +422,16 @@ def _check_case_study(
         problems.append(
             _not_listed(study, "place.world_region", region, brochure.regions, "regions")
         )
+    if study.image.alt is None and not study.image.decorative:
+        problems.append(
+            Problem(
+                _at(study, "image.alt"),
+                "image.alt",
+                "missing",
+                "missing; describe the image for screen readers (or, if it shows nothing a "
+                "reader needs, say `decorative: true`)",
+            )
+        )
     image = content_dir / study.image.src
     if not _inside(image, content_dir) or not image.is_file():
         problems.append(

@@ -192,7 +192,8 @@ class Quote(_Frozen):
 class Image(_Frozen):
     TRANSLATABLE: ClassVar[tuple[str, ...]] = ("alt", "credit")
     src: Text
-    alt: Text
+    alt: Text | None = None  # required unless the image is marked decorative
+    decorative: bool = False  # says nothing a reader needs: screen readers skip it
     credit: Text
 
 

@@ -130,3 +130,12 @@ def test_a_problem_reads_file_line_field_message():
         content.Problem(content.Location("a.md", 3), "period.start", "bad-month", "expected x")
     )
     assert str(problem) == "a.md:3: period.start: expected x"
+
+
+def test_a_decorative_image_needs_no_alt_text_but_must_say_so(sample_copy):
+    text = sample_copy.read("case-studies/irbid.md")
+    alt = next(line for line in text.splitlines() if line.startswith("  alt: "))
+    sample_copy.edit("case-studies/irbid.md", alt, "  decorative: true")
+    study = next(s for s in content.load(sample_copy.content).case_studies if s.id == "irbid")
+    assert study.image.decorative
+    assert study.image.alt is None
