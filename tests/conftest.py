@@ -51,6 +51,10 @@ class ContentCopy:
         """Put a broken case study from tests/bad/ in place of a real one."""
         shutil.copy(fixture, self.content / "case-studies" / f"{name}.md")
 
+    def options(self) -> list[str]:
+        """The command-line options that point a build at this copy."""
+        return ["--content", str(self.content), "--out", str(self.out)]
+
     def previous_pdf(self) -> Path:
         """A stand-in for the last good PDF, to check that a failed build leaves it alone."""
         self.out.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def test_a_broken_case_study_exits_1_and_keeps_the_last_good_pdf(sample_copy, ca
     previous = sample_copy.previous_pdf()
     before = previous.read_bytes()
     sample_copy.replace_case_study(BAD / "period-in-words.md")
-    code = cli.main(["build", "--content", str(sample_copy.content), "--out", str(sample_copy.out)])
+    code = cli.main(["build", *sample_copy.options()])
     err = capsys.readouterr().err
     assert code == 1
     assert "case-studies/kisumu.md:14: period.start: expected a month like 2019-03" in err
@@ -78,17 +78,7 @@ def test_a_broken_translation_fails_with_the_po_file_and_line(sample_copy, capsy
     assert broken != msgstr
     po.write_text(text[:start] + block.replace(msgstr, broken) + text[end:])
     msgstr_line = text[:start].count("\n") + 1 + block[: block.index("msgstr ")].count("\n")
-    code = cli.main(
-        [
-            "build",
-            "--lang",
-            "fr",
-            "--content",
-            str(sample_copy.content),
-            "--out",
-            str(sample_copy.out),
-        ]
-    )
+    code = cli.main(["build", "--lang", "fr", *sample_copy.options()])
     err = capsys.readouterr().err
     assert code == 1
     assert f"locales/fr.po:{msgstr_line}: kisumu:body.s2.3" in err  # the translation's line
@@ -98,17 +88,7 @@ def test_a_broken_translation_fails_with_the_po_file_and_line(sample_copy, capsy
 
 def test_a_malformed_po_file_exits_1(sample_copy, capsys):
     sample_copy.write("locales/es.po", 'msgid "x"\nmsgstr "y"\nmsgid\n')
-    code = cli.main(
-        [
-            "build",
-            "--lang",
-            "es",
-            "--content",
-            str(sample_copy.content),
-            "--out",
-            str(sample_copy.out),
-        ]
-    )
+    code = cli.main(["build", "--lang", "es", *sample_copy.options()])
     err = capsys.readouterr().err
     assert code == 1
     assert "locales/es.po:3: not a valid PO file" in err
@@ -117,18 +97,7 @@ def test_a_malformed_po_file_exits_1(sample_copy, capsys):
 def test_strict_refuses_an_edition_with_untranslated_text(sample_copy, capsys):
     previous = sample_copy.previous_pdf().with_name("gender-equality-local-level-pt.pdf")
     previous.write_bytes(b"last good")
-    code = cli.main(
-        [
-            "build",
-            "--lang",
-            "pt",
-            "--strict",
-            "--content",
-            str(sample_copy.content),
-            "--out",
-            str(sample_copy.out),
-        ]
-    )
+    code = cli.main(["build", "--lang", "pt", "--strict", *sample_copy.options()])
     err = capsys.readouterr().err
     assert code == 1
     assert "not translated into pt" in err
