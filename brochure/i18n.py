@@ -45,6 +45,7 @@ __all__ = [
     "status",
     "template_entries",
     "update",
+    "write_catalog",
 ]
 
 LOCALES = "locales"
@@ -171,7 +172,7 @@ def extract(brochure: Brochure, content_dir: Path, templates_dir: Path) -> Path:
             auto_comments=[entry.comment],
         )
     path = content_dir / LOCALES / TEMPLATE
-    _write(path, catalog)
+    write_catalog(path, catalog)
     return path
 
 
@@ -234,7 +235,7 @@ def update(brochure: Brochure, content_dir: Path, templates_dir: Path) -> dict[s
             counts.obsolete += 1
         for key, message in old.obsolete.items():
             new.obsolete.setdefault(key, message)
-        _write(path, new)
+        write_catalog(path, new)
         report[lang] = counts
     return report
 
@@ -432,7 +433,8 @@ def _new_catalog(brochure: Brochure, lang: str | None) -> Catalog:
     )
 
 
-def _write(path: Path, catalog: Catalog) -> None:
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    """Write a catalog as gettext tools expect it, atomically."""
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=0, include_previous=False, sort_output=False)
     text = buffer.getvalue().decode("utf-8")

@@ -26,7 +26,7 @@ def _translate_everything(po_path, lang):
     for message in catalog:
         if message.id:
             message.string = f"[{lang}] {message.id}"
-    i18n._write(po_path, catalog)
+    i18n.write_catalog(po_path, catalog)
 
 
 def _messages(po_path, lang):
@@ -97,7 +97,7 @@ def test_translations_never_move_between_contexts(sample_copy):
     for message in catalog:
         if message.id:
             message.string = f"{message.context} FR"
-    i18n._write(po, catalog)
+    i18n.write_catalog(po, catalog)
     cli.main(["i18n", "update", "-q", "--content", str(sample_copy.content)])
     assert all(m.string == f"{m.context} FR" for m in _messages(po, "fr").values())
 
@@ -182,7 +182,7 @@ def test_a_translation_that_breaks_its_segment_is_refused(tmp_path, english, tra
     catalog = Catalog(locale="fr")
     catalog.add(english, translation, context="x:body.s1.1")
     path = tmp_path / "fr.po"
-    i18n._write(path, catalog)
+    i18n.write_catalog(path, catalog)
     catalog = i18n.read_catalog(path, "fr")
     points = fonts.coverage(PROJECT / "assets" / "fonts")
     problems = i18n.check(catalog, path, points, Markdown("fr"))
