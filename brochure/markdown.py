@@ -106,6 +106,12 @@ class Markdown:
         md.add_render_rule("heading_close", lambda _r, *args: self._heading(*args))
         md.add_render_rule("footnote_ref", lambda _r, *args: self._footnote_ref(*args))
         md.add_render_rule("link_open", lambda _r, *args: self._link_open(*args))
+        # Tables get a wrapper block: in a multi-column body it can span all columns, which
+        # WeasyPrint does for blocks but not for the table itself.
+        md.add_render_rule(
+            "table_open", lambda r, *args: '<div class="table-wrap">' + r.renderToken(*args)
+        )
+        md.add_render_rule("table_close", lambda r, *args: r.renderToken(*args) + "</div>")
         if lang.split("-")[0] == "fr":
             md.core.ruler.after("smartquotes", "french_spacing", _french_spacing)
         self._md = md
