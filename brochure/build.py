@@ -136,7 +136,7 @@ def _localize(
     catalog = i18n.read_catalog(path, lang) if path.exists() else None
     if catalog is not None:
         _stop_on(i18n.check(catalog, path, points, Markdown(lang)))
-    return i18n.localize(brochure, catalog, lang)
+    return i18n.localize(brochure, catalog, lang, opts.mark_untranslated)
 
 
 def _fallback_notes(

@@ -284,9 +284,14 @@ def _previous_ids(text: str) -> dict[str, str]:
 
 
 def localize(
-    brochure: Brochure, catalog: Catalog | None, lang: str
+    brochure: Brochure, catalog: Catalog | None, lang: str, mark_untranslated: bool = False
 ) -> tuple[Brochure, list[Entry]]:
-    """The brochure in `lang`, and the segments that fell back to English (missing or fuzzy)."""
+    """The brochure in `lang`, and the segments that fell back to English (missing or fuzzy).
+
+    With `mark_untranslated` (drafts), a field that falls back is prefixed with the source
+    language's code in brackets, so a reviewer sees it in titles and fact boxes too (Markdown
+    bodies are highlighted by the renderer).
+    """
     translated: dict[str, str] = {}
     interface: dict[str, str] = {}
     for message in catalog or ():
@@ -298,7 +303,9 @@ def localize(
     fallbacks = [e for e in entries(brochure) if e.context not in translated]
 
     def tr(context: str, text: str) -> str:
-        return translated.get(context, text)
+        if context in translated:
+            return translated[context]
+        return f"[{brochure.source_language}] {text}" if mark_untranslated else text
 
     def body(document: Document) -> dict[str, str]:
         prefix = f"{document.id}:body."

@@ -200,3 +200,14 @@ def test_numbers_may_follow_the_language_separators(tmp_path):
     catalog.add("1,200 traders, 37.5 hours", "1 200 commerçantes, 37,5 heures", context="x:b")
     points = fonts.coverage(PROJECT / "assets" / "fonts")
     assert i18n.check(catalog, tmp_path / "fr.po", points, Markdown("fr")) == []
+
+
+def test_a_draft_marks_untranslated_fields():
+    brochure = content.load(CONTENT)
+    catalog = Catalog(locale="pt")
+    catalog.add("x", "Mercados mais seguros", context="kisumu:title")
+    draft, _ = i18n.localize(brochure, catalog, "pt", mark_untranslated=True)
+    kisumu = next(s for s in draft.case_studies if s.id == "kisumu")
+    assert kisumu.title == "Mercados mais seguros"
+    assert kisumu.quote.attribution.startswith("[en] ")
+    assert draft.title.startswith("[en] ")
