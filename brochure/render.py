@@ -102,7 +102,8 @@ def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any])
         if Locale.parse(brochure.lang.replace("-", "_")).character_order == "right-to-left"
         else "ltr",
         stylesheets=list(options["stylesheets"]),
-        content_url=str(options["content_url"]),
+        # A path is not prose: Markup keeps the typography finalizer off it.
+        content_url=Markup(options["content_url"]),
         titles=titles,
         build_date=brochure.edition,
     )
