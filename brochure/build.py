@@ -18,7 +18,7 @@ from .errors import BrochureError, Location, Problem
 from .markdown import Markdown
 from .model import Brochure, Variant
 
-__all__ = ["BuildOptions", "Progress", "build", "check", "editions"]
+__all__ = ["BuildOptions", "Progress", "build", "check", "editions", "sources"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -331,3 +331,14 @@ def _render_options(opts: BuildOptions, variant: Variant) -> dict[str, object]:
 def _stop_on(problems: list[Problem] | tuple[Problem, ...]) -> None:
     if any(p.is_error for p in problems):
         raise BrochureError(problems)
+
+
+def sources(opts: BuildOptions) -> dict[Path, int]:
+    """Every file a build reads, with its modification time: what `watch` compares."""
+    roots = (opts.content_dir, opts.templates_dir, *opts.sandbox_roots[1:])
+    return {
+        path: path.stat().st_mtime_ns
+        for root in roots
+        for path in sorted(root.rglob("*"))
+        if (path.is_file() and "locales" not in path.parts[-2:-1]) or path.suffix == ".po"
+    }

@@ -32,7 +32,8 @@ Build the brochure: YAML + Markdown sources in content/ become a typeset PDF in 
 commands:
   build   (default) validate, typeset and write build/<slug>-<lang>.pdf
   check   report every problem (content, translations, pages), write nothing
-  i18n    translation catalogs: extract, update, status
+  watch   rebuild whenever a source, template or stylesheet changes
+  i18n    translation catalogs: extract, update, status, changes
 
 examples:
   python make_brochure.py                      build the sample brochure
@@ -110,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if options.command == "i18n":
             return _i18n(options, opts, log)
+        if options.command == "watch":
+            return _watch(opts, log)
         return _build(options, opts, log)
     except BrochureError as error:
         if as_json:
@@ -132,6 +135,30 @@ def _build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progre
         if result.html:
             print(f"wrote {result.html}", file=sys.stderr)
     return 0
+
+
+def _watch(opts: pipeline.BuildOptions, log: Progress) -> int:
+    """Rebuild whenever a source, template, stylesheet or asset changes; Ctrl-C stops."""
+    print("watching content/, templates/, styles/ and assets/ (Ctrl-C stops)", file=sys.stderr)
+    seen: dict[Path, int] = {}
+    try:
+        while True:
+            now = pipeline.sources(opts)
+            if now != seen:
+                changed = sorted(p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p))
+                if seen:
+                    print(f"changed: {', '.join(str(p) for p in changed[:3])}", file=sys.stderr)
+                seen = now
+                try:
+                    result = pipeline.build(opts, log)
+                    _report(result.findings, sys.stderr)
+                    print(f"wrote {result.pdf} ({result.pages} pages)", file=sys.stderr)
+                except BrochureError as error:
+                    _report(error.problems, sys.stderr)
+                    print("The last good PDF was left as it was.", file=sys.stderr)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
@@ -253,6 +280,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="highlight text that falls back to the source language (drafts)",
     )
+    watching = commands.add_parser(
+        "watch", parents=[common], help="rebuild whenever a source file changes"
+    )
+    watching.add_argument("--lang", metavar="CODE", help="the language to build")
     checking = commands.add_parser(
         "check", parents=[common], help="report every problem, errors and warnings; write nothing"
     )

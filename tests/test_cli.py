@@ -102,3 +102,22 @@ def test_strict_refuses_an_edition_with_untranslated_text(sample_copy, capsys):
     assert code == 1
     assert "not translated into pt" in err
     assert previous.read_bytes() == b"last good"
+
+
+def test_watch_sees_an_edited_file(sample_copy):
+    import os
+
+    from brochure.build import BuildOptions, sources
+
+    opts = BuildOptions(content_dir=sample_copy.content)
+    before = sources(opts)
+    edited = sample_copy.content / "foreword.md"
+    assert edited in before
+    os.utime(edited, ns=(before[edited] + 10**9, before[edited] + 10**9))
+    after = sources(opts)
+    assert [p for p in after if after[p] != before[p]] == [edited]
+
+
+def test_help_lists_watch(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "watch" in capsys.readouterr().out
