@@ -220,16 +220,7 @@ def update(brochure: Brochure, content_dir: Path, templates_dir: Path) -> dict[s
                 elif before.fuzzy:
                     message.flags.add("fuzzy")
                     message.previous_id = list(before.previous_id)
-            new.add(
-                message.id,
-                message.string,
-                locations=message.locations,
-                flags=message.flags,
-                auto_comments=message.auto_comments,
-                user_comments=message.user_comments,
-                previous_id=message.previous_id,
-                context=context,
-            )
+            new[message.id] = message  # Babel keys it by msgid and msgctxt together
         for message in previous.values():
             new.obsolete[(message.id, message.context)] = message
             counts.obsolete += 1
