@@ -169,11 +169,7 @@ class Place(_Frozen):
 
 class Period(_Frozen):
     start: Month
-    end: Annotated[dt.date | None, BeforeValidator(_month_or_ongoing)]
-
-    @property
-    def is_ongoing(self) -> bool:
-        return self.end is None
+    end: Annotated[dt.date | None, BeforeValidator(_month_or_ongoing)]  # None: ongoing
 
 
 class KeyFigure(_Frozen):
