@@ -7,6 +7,7 @@ the templates choose the markup and the stylesheets decide the look.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import partial
 from pathlib import Path
 from typing import Any, TypedDict
@@ -20,7 +21,7 @@ from markupsafe import Markup
 from .markdown import Markdown, typography
 from .model import Brochure
 
-__all__ = ["environment", "render", "report"]
+__all__ = ["environment", "map_pins", "render", "report"]
 
 
 class TemplateContext(TypedDict):
@@ -32,6 +33,7 @@ class TemplateContext(TypedDict):
     stylesheets: list[str]  # stylesheet URLs relative to the project root
     content_url: str  # file: URL of the content folder, for images
     titles: dict[str, str]  # id -> title of every part and document, for cross-references
+    pins: dict[str, tuple[float, float]]  # case-study id -> (left %, top %) on the overview map
     build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
 
 
@@ -105,6 +107,13 @@ def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any])
         # A path is not prose: Markup keeps the typography finalizer off it.
         content_url=Markup(options["content_url"]),
         titles=titles,
+        pins=dict(
+            zip(
+                (s.id for s in brochure.case_studies),
+                map_pins([(s.place.lat, s.place.lon) for s in brochure.case_studies]),
+                strict=True,
+            )
+        ),
         build_date=brochure.edition,
     )
     return env.get_template("brochure.html").render(**context)
@@ -121,3 +130,42 @@ def _number(value: float, locale: Locale) -> str:
 def report(templates_dir: Path, template: str, **context: Any) -> str:
     """A report for people (not the brochure): one of the templates in templates/reports/."""
     return environment(templates_dir, "en").get_template(template).render(**context)
+
+
+# The overview's base map (assets/maps/world.svg): equirectangular, longitude -180..180,
+# latitude 84..-58, set 172 mm wide (styles/brochure.css .map).
+_MAP_WIDTH_MM, _MAP_HEIGHT_MM = 172.0, 67.8
+_PIN_MM = 5.6  # a pin's diameter plus a hair of space
+
+
+def map_pins(places: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Pin positions (left %, top %) for (lat, lon) places, nudged apart so none overlap.
+
+    Two case studies a few hundred kilometres apart would put one numbered pin on top of the
+    other; the pins are pushed apart along the line between them until they clear.
+    """
+    points = [
+        [(lon + 180) / 360 * _MAP_WIDTH_MM, (84 - lat) / 142 * _MAP_HEIGHT_MM]
+        for lat, lon in places
+    ]
+    for _ in range(50):
+        moved = False
+        for i, a in enumerate(points):
+            for b in points[i + 1 :]:
+                dx, dy = b[0] - a[0], b[1] - a[1]
+                distance = math.hypot(dx, dy)
+                if distance >= _PIN_MM:
+                    continue
+                if distance == 0:
+                    dx, dy, distance = 1.0, 0.0, 1.0
+                push = (_PIN_MM - distance) / 2 + 0.01
+                a[0] -= dx / distance * push
+                a[1] -= dy / distance * push
+                b[0] += dx / distance * push
+                b[1] += dy / distance * push
+                moved = True
+        if not moved:
+            break
+    return [
+        (round(x / _MAP_WIDTH_MM * 100, 2), round(y / _MAP_HEIGHT_MM * 100, 2)) for x, y in points
+    ]

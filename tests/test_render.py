@@ -55,3 +55,15 @@ def test_dates_and_countries_follow_the_language():
     import datetime as dt
 
     assert out.render(d=dt.date(2017, 3, 1)) == "mars 2017 Kenya 1\u202f200"
+
+
+def test_map_pins_stand_where_the_places_are_and_never_overlap():
+    nairobi, lima = (-1.3, 36.8), (-12.0, -77.0)
+    (left, top), _ = render.map_pins([nairobi, lima])
+    assert left == pytest.approx((36.8 + 180) / 360 * 100, abs=0.01)
+    assert top == pytest.approx((84 + 1.3) / 142 * 100, abs=0.01)
+    hue, battambang = (16.46, 107.59), (13.1, 103.2)
+    pins = render.map_pins([hue, battambang])
+    dx = (pins[0][0] - pins[1][0]) / 100 * 172
+    dy = (pins[0][1] - pins[1][1]) / 100 * 67.8
+    assert (dx**2 + dy**2) ** 0.5 >= 5.5
