@@ -40,11 +40,13 @@ class TemplateContext(TypedDict):
 class _Interface:
     """gettext for the templates' own strings ("Contents", "Partners", ...) in one language."""
 
-    def __init__(self, strings: dict[str, str]):
+    def __init__(self, strings: dict[str, str], lang: str):
         self.strings = strings
+        self.lang = lang
 
     def gettext(self, message: str) -> str:
-        return self.strings.get(message) or message
+        # Jinja marks what gettext returns as safe, so the typography finalizer never sees it.
+        return typography(self.strings.get(message) or message, self.lang)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)
@@ -76,7 +78,7 @@ def environment(
         keep_trailing_newline=True,
     )
     env.install_gettext_translations(  # type: ignore[attr-defined]
-        _Interface(interface or {}), newstyle=True
+        _Interface(interface or {}, lang), newstyle=True
     )
     locale = Locale.parse(lang.replace("-", "_"))
     body = Markdown(lang, heading_offset=1)

@@ -67,3 +67,8 @@ def test_map_pins_stand_where_the_places_are_and_never_overlap():
     dx = (pins[0][0] - pins[1][0]) / 100 * 172
     dy = (pins[0][1] - pins[1][1]) / 100 * 67.8
     assert (dx**2 + dy**2) ** 0.5 >= 5.5
+
+
+def test_translated_template_strings_get_the_language_typography():
+    env = render.environment(PROJECT / "templates", "fr", {"Where": "D'où ? Là"})
+    assert env.from_string("{{ _('Where') }}").render() == "D’où\u202f? Là"
