@@ -15,11 +15,11 @@ from typing import Any, TypedDict
 import jinja2
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from markupsafe import Markup
 
 from .markdown import Markdown, typography
-from .model import Brochure
+from .model import Brochure, KeyFigure
 
 __all__ = ["environment", "map_pins", "render", "report"]
 
@@ -91,6 +91,7 @@ def environment(
         month=partial(_date, locale=locale, pattern="MMMM y"),
         number=partial(_number, locale=locale),
         country=lambda code: locale.territories.get(code, code),
+        figure=partial(_figure, locale=locale),
     )
     return env
 
@@ -127,6 +128,21 @@ def _date(value: dt.date, locale: Locale, pattern: str) -> str:
 
 def _number(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
+
+
+def _figure(figure: KeyFigure, locale: Locale) -> tuple[str, str]:
+    """A key figure as the locale writes it: (the number, the unit set small after it).
+
+    "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
+    is formatted as an amount; any other unit is a word after the number.
+    """
+    if figure.unit == "%":
+        sign = format_percent(1, locale=locale).replace(format_decimal(100, locale=locale), "")
+        return format_decimal(figure.value, locale=locale), sign
+    if len(figure.unit) == 3 and figure.unit.isupper() and figure.unit in locale.currencies:
+        return format_currency(figure.value, figure.unit, locale=locale), ""
+    number = format_decimal(figure.value, locale=locale)
+    return number, f" {figure.unit}" if figure.unit else ""
 
 
 def report(templates_dir: Path, template: str, **context: Any) -> str:

@@ -72,3 +72,21 @@ def test_map_pins_stand_where_the_places_are_and_never_overlap():
 def test_translated_template_strings_get_the_language_typography():
     env = render.environment(PROJECT / "templates", "fr", {"Where": "D'où ? Là"})
     assert env.from_string("{{ _('Where') }}").render() == "D’où\u202f? Là"
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "unit", "expected"),
+    [
+        ("en", 45, "%", ("45", "%")),
+        ("fr", 45, "%", ("45", "\u00a0%")),
+        ("fr", 1200, "women", ("1\u202f200", " women")),
+        ("en", 25000, "EUR", ("€25,000.00", "")),
+        ("es", 37.5, "", ("37,5", "")),
+    ],
+)
+def test_key_figures_follow_the_locale(lang, value, unit, expected):
+    from brochure.model import KeyFigure
+
+    env = render.environment(PROJECT / "templates", lang)
+    figure = KeyFigure(value=value, unit=unit, label="x")
+    assert env.filters["figure"](figure) == expected
