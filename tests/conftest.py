@@ -69,10 +69,20 @@ def sample_copy(tmp_path: Path) -> ContentCopy:
     return ContentCopy(tmp_path / "content", tmp_path / "build")
 
 
+def _edition(sample_pdf: Path, lang: str) -> Path:
+    """A translated edition, built into the same folder after the English (for the layout
+    report, which compares with the English)."""
+    out = sample_pdf.parent
+    code = cli.main(["build", "--lang", lang, "--content", str(CONTENT), "--out", str(out), "-q"])
+    assert code == 0
+    return out / f"{SLUG}-{lang}.pdf"
+
+
 @pytest.fixture(scope="session")
 def french_pdf(sample_pdf: Path) -> Path:
-    """The French edition, built into the same folder after the English (for the layout report)."""
-    out = sample_pdf.parent
-    code = cli.main(["build", "--lang", "fr", "--content", str(CONTENT), "--out", str(out), "-q"])
-    assert code == 0
-    return out / f"{SLUG}-fr.pdf"
+    return _edition(sample_pdf, "fr")
+
+
+@pytest.fixture(scope="session")
+def spanish_pdf(sample_pdf: Path) -> Path:
+    return _edition(sample_pdf, "es")

@@ -1,10 +1,11 @@
-"""Language editions read back from the PDF: French text, contents, language metadata."""
+"""Language editions read back from the PDF: their text, contents, language metadata."""
 
 from __future__ import annotations
 
 import json
 
 import pypdfium2 as pdfium
+import pytest
 from pypdf import PdfReader
 
 from brochure import content, i18n
@@ -31,14 +32,17 @@ def test_the_french_edition_is_in_french_with_french_metadata(french_pdf):
     assert "Lessons learned" not in " ".join(texts)
 
 
-def test_the_french_contents_give_the_right_pages(french_pdf):
-    reader = PdfReader(french_pdf)
+@pytest.mark.parametrize(("edition", "contents_title"), [("fr", "Sommaire"), ("es", "Índice")])
+def test_the_translated_contents_give_the_right_pages(request, edition, contents_title):
+    path = request.getfixturevalue({"fr": "french_pdf", "es": "spanish_pdf"}[edition])
+    reader = PdfReader(path)
+    assert reader.trailer["/Root"]["/Lang"] == edition
     labels = reader.page_labels
-    pages = pdfium.PdfDocument(french_pdf)
+    pages = pdfium.PdfDocument(path)
     contents = next(
         p.get_textpage().get_text_range()
         for p in pages
-        if p.get_textpage().get_text_range().lstrip().startswith("Sommaire")
+        if p.get_textpage().get_text_range().lstrip().startswith(contents_title)
     )
     entries = [m for line in contents.splitlines() if (m := LEADER.match(line.strip()))]
     assert len(entries) > 30
