@@ -123,26 +123,38 @@ def main_matter_start(document: weasyprint.Document, brochure: Brochure) -> int:
 def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[str, dict]:
     """Where each document of the brochure stands: its page labels and how many pages it takes."""
     labels = _labels(len(document.pages), main_matter_start(document, brochure))
-    # Parts and the back cover count as boundaries: a document ends where anything next begins.
-    ids = [d.id for d in brochure.documents] + [p.id for p in brochure.parts] + ["back-cover"]
-    starts = {}
-    for index, page in enumerate(document.pages):
-        for id_ in ids:
-            if id_ in page.anchors and id_ not in starts:
-                starts[id_] = index
-    ordered = sorted(starts.items(), key=lambda item: item[1])
-    result = {}
-    for (id_, start), following in zip(ordered, [*ordered[1:], (None, None)], strict=True):
-        end = max(start + 1, following[1] if following[1] is not None else len(document.pages))
-        result[id_] = {"pages": end - start, "labels": labels[start:end]}
-    documents = {d.id for d in brochure.documents}
-    layout = {id_: where for id_, where in result.items() if id_ in documents}
+    layout = {
+        id_: {"pages": len(span), "labels": labels[span.start : span.stop]}
+        for id_, span in _spans(document, brochure).items()
+    }
     for item, lines in zip(brochure.documents, _title_lines(document), strict=False):
         layout.get(item.id, {})["title_lines"] = lines
     studies = [d.id for d in brochure.documents if d.kind == "case-study"]
     for id_, height in zip(studies, _heights(document, "facts"), strict=False):
         layout.get(id_, {})["facts_mm"] = round(height * 25.4 / 96, 1)
     return layout
+
+
+def _spans(document: weasyprint.Document, brochure: Brochure) -> dict[str, range]:
+    """The page indexes each document of the brochure takes, from the anchors on the pages.
+
+    A document ends where anything next begins: another document, a part's divider or the
+    back cover.
+    """
+    ids = [d.id for d in brochure.documents] + [p.id for p in brochure.parts] + ["back-cover"]
+    starts: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for id_ in ids:
+            if id_ in page.anchors:
+                starts.setdefault(id_, index)
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    ends = [start for _, start in ordered[1:]] + [len(document.pages)]
+    documents = {d.id for d in brochure.documents}
+    return {
+        id_: range(start, max(start + 1, end))
+        for (id_, start), end in zip(ordered, ends, strict=True)
+        if id_ in documents
+    }
 
 
 _TITLES = {"chapter__title", "tool__title", "case__title"}
@@ -287,24 +299,12 @@ def handouts(document: weasyprint.Document, brochure: Brochure, out_dir: Path) -
     to pages outside the handout are dropped; their text stays.
     """
     main_start = main_matter_start(document, brochure)
-    starts = {}
-    for index, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            starts.setdefault(anchor, index)
-    boundaries = sorted(
-        {
-            starts[i]
-            for i in [*(d.id for d in brochure.documents), *(p.id for p in brochure.parts)]
-            if i in starts
-        }
-        | {len(document.pages) - 1}
-    )
+    spans = _spans(document, brochure)
     written = []
     for item in brochure.documents:
-        if item.kind not in ("case-study", "tool") or item.id not in starts:
+        if item.kind not in ("case-study", "tool") or item.id not in spans:
             continue
-        first = starts[item.id]
-        last = next(b for b in boundaries if b > first)
+        first, last = spans[item.id].start, spans[item.id].stop
         pages = [
             _without_outside_links(p, document.pages[first:last])
             for p in document.pages[first:last]
