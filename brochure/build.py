@@ -70,21 +70,14 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
     if opts.strict and fallbacks:
         raise BrochureError(_fallback_notes(fallbacks, brochure.lang, {}, severity="error"))
-    env = render.environment(
-        opts.templates_dir,
-        brochure.lang,
-        brochure.interface,
-        mark_untranslated=opts.mark_untranslated and brochure.lang != source.source_language,
-    )
     name, variant = _variant(brochure, opts)
     is_default = name == next(iter(brochure.variants))
-    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
+    mark = opts.mark_untranslated and brochure.lang != source.source_language
+    html, laid_out = _lay_out(brochure, opts, variant, stem, log, mark)
     html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
     if html_path is not None:
         finish.write_atomically(html_path, html.encode())
-    sandbox = typeset.Sandbox(opts.sandbox_roots)
-    laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
     _stop_on(laid_out.findings)
     pdf = log.step(
         "finish",
@@ -107,6 +100,24 @@ def build(opts: BuildOptions, log: Progress) -> Result:
             brochure, layout, opts.out_dir / f"{brochure.slug}-{source.source_language}.layout.json"
         )
     return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings + notes)
+
+
+def _lay_out(
+    brochure: Brochure,
+    opts: BuildOptions,
+    variant: Variant,
+    stem: str,
+    log: Progress,
+    mark_untranslated: bool = False,
+) -> tuple[str, typeset.Typeset]:
+    """Render the edition to HTML and lay it out in pages, inside the sandbox."""
+    env = render.environment(
+        opts.templates_dir, brochure.lang, brochure.interface, mark_untranslated
+    )
+    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
+    sandbox = typeset.Sandbox(opts.sandbox_roots)
+    laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
+    return html, laid_out
 
 
 def _localize(
@@ -237,11 +248,8 @@ def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Proble
         _stop_on(problems)
         return problems
     _name, variant = _variant(brochure, opts)
-    env = render.environment(opts.templates_dir, brochure.lang, brochure.interface)
-    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
     stem = f"{brochure.slug}-{brochure.lang}"
-    sandbox = typeset.Sandbox(opts.sandbox_roots)
-    laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
+    _html, laid_out = _lay_out(brochure, opts, variant, stem, log)
     problems += laid_out.findings
     pdf = log.step("finish", finish.pdf_bytes, laid_out.document, brochure, variant)
     problems += finish.over_budget(pdf, variant, Location(str(opts.out_dir / f"{stem}.pdf")))
