@@ -7,6 +7,7 @@ reaches back into content/ or into an earlier stage's inputs.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,10 +67,11 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     """Load, check, render, typeset and finish one edition. Raises BrochureError on errors."""
     source = log.step("load", content.load, opts.content_dir)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
-    brochure, fallbacks = log.step("localize", _localize, source, opts, points)
+    edition = log.step("localize", _localize, source, opts, points)
+    brochure = edition.brochure
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
-    if opts.strict and fallbacks:
-        raise BrochureError(_fallback_notes(fallbacks, brochure.lang, {}, severity="error"))
+    if opts.strict and edition.fallbacks:
+        raise BrochureError(_fallback_notes(edition, opts, {}, severity="error"))
     name, variant = _variant(brochure, opts)
     is_default = name == next(iter(brochure.variants))
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
@@ -94,7 +96,7 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     finish.write_atomically(
         opts.out_dir / f"{stem}.layout.json", json.dumps(layout, indent=1).encode()
     )
-    notes = _fallback_notes(fallbacks, brochure.lang, layout)
+    notes = _fallback_notes(edition, opts, layout)
     if brochure.lang != source.source_language:
         notes += _layout_fit(
             brochure, layout, opts.out_dir / f"{brochure.slug}-{source.source_language}.layout.json"
@@ -120,17 +122,16 @@ def _lay_out(
     return html, laid_out
 
 
-def _localize(
-    brochure: Brochure, opts: BuildOptions, points: frozenset[int]
-) -> tuple[Brochure, list[i18n.Entry]]:
-    """The edition in the requested language, and the segments that fell back to English.
+def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) -> i18n.Edition:
+    """The edition in the requested language, with every segment's standing in its catalog.
 
-    A translation that would break its segment (a link, footnote, number or placeholder lost or
-    invented, markup left open, a character the fonts lack) stops the build here.
+    A catalog that is not what it claims (language, plural forms) or a translation that would
+    break its segment (a link, image, footnote, number or placeholder lost or invented, raw
+    HTML, markup left open, a character the fonts lack) stops the build here.
     """
     lang = opts.lang or brochure.source_language
     if lang == brochure.source_language:
-        return brochure, []
+        return i18n.Edition(brochure, [])
     if lang not in brochure.languages:
         raise BrochureError(
             [
@@ -143,39 +144,71 @@ def _localize(
                 )
             ]
         )
-    path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
-    catalog = i18n.read_catalog(path, lang) if path.exists() else None
+    path = i18n.catalog_path(opts.content_dir, lang)
+    catalog = i18n.read_catalog(path) if path.exists() else None
     if catalog is not None:
-        _stop_on(i18n.check(catalog, path, points, Markdown(lang)))
-    return i18n.localize(brochure, catalog, lang, opts.mark_untranslated)
+        _stop_on(i18n.check(catalog, path, lang, points, Markdown(lang)))
+    templates = i18n.template_entries(opts.templates_dir)
+    return i18n.localize(brochure, catalog, lang, templates, opts.mark_untranslated)
+
+
+_WHY = {
+    i18n.State.FUZZY: "fuzzy",
+    i18n.State.UNTRANSLATED: "untranslated",
+    i18n.State.STALE: "stale",
+}
 
 
 def _fallback_notes(
-    fallbacks: list[i18n.Entry],
-    lang: str,
+    edition: i18n.Edition,
+    opts: BuildOptions,
     layout: dict[str, dict[str, object]],
     severity: str = "warning",
 ) -> tuple[Problem, ...]:
-    """One finding per source file whose segments fell back to the English, with its pages."""
-    by_file: dict[str, list[i18n.Entry]] = {}
-    for entry in fallbacks:
-        by_file.setdefault(entry.where.path, []).append(entry)
+    """What was set in the source language: one finding per source file, with its pages, and
+    one per stale segment at the catalog's line (a translation of an older English is never
+    printed)."""
+    lang = edition.brochure.lang
+    po = str(i18n.catalog_path(opts.content_dir, lang))
+    by_file: dict[str, list[i18n.Standing]] = {}
+    for standing in edition.fallbacks:
+        by_file.setdefault(standing.entry.where.path, []).append(standing)
     notes = []
-    for entries in by_file.values():
-        document = entries[0].context.split(":", 1)[0]
-        pages = layout.get(document, {}).get("labels")
-        where = f" (PDF pages {pages[0]}–{pages[-1]})" if pages else ""
-        count = len(entries)
+    for standings in by_file.values():
+        entry = standings[0].entry
+        labels = layout.get(entry.context, {}).get("labels")
+        pages = f" (PDF pages {labels[0]}–{labels[-1]})" if labels else ""
+        why = Counter(_WHY[s.state] for s in standings)
+        count = len(standings)
         notes.append(
             Problem(
-                entries[0].where,
+                entry.where,
                 "translation",
                 "fallback",
-                f"{count} segment{'s' * (count != 1)} not translated into {lang} (or fuzzy), "
-                f"set in English{where}",
+                f"{count} segment{'s' * (count != 1)} not translated into {lang} "
+                f"({', '.join(f'{n} {state}' for state, n in why.items())}), set in English"
+                f"{pages}",
                 severity,
             )
         )
+        for standing in standings:
+            if standing.state is not i18n.State.STALE:
+                continue
+            old = standing.message
+            where = standing.entry.where
+            if old is None:
+                message = (
+                    f"not in {lang}.po: the English at {where} is newer than the catalog; "
+                    "run `i18n update`, then translate it"
+                )
+                notes.append(Problem(where, standing.entry.context, "stale", message, severity))
+                continue
+            message = (
+                f"stale: this translation is of an older English of {where}, so the English "
+                f"is printed{pages}; run `i18n update` and review it"
+            )
+            location = Location(po, old.string_line or old.line)
+            notes.append(Problem(location, standing.entry.context, "stale", message, severity))
     return tuple(notes)
 
 
@@ -263,12 +296,14 @@ def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Proble
 def _check_translations(
     brochure: Brochure, opts: BuildOptions, points: frozenset[int]
 ) -> list[Problem]:
-    """Every catalog's broken segments (errors) and how much of it falls back (a warning)."""
+    """Every catalog's faults (errors), and what would fall back to English (warnings)."""
     problems: list[Problem] = []
+    templates = i18n.template_entries(opts.templates_dir)
+    segments = i18n.entries(brochure) + templates
     for lang in brochure.languages:
-        path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
         if lang == brochure.source_language:
             continue
+        path = i18n.catalog_path(opts.content_dir, lang)
         if not path.exists():
             problems.append(
                 Problem(
@@ -277,20 +312,24 @@ def _check_translations(
             )
             continue
         try:
-            catalog = i18n.read_catalog(path, lang)
+            catalog = i18n.read_catalog(path)
         except BrochureError as error:
             problems += error.problems
             continue
-        problems += i18n.check(catalog, path, points, Markdown(lang))
-        _, fallbacks = i18n.localize(brochure, catalog, lang)
-        if fallbacks:
+        problems += i18n.check(catalog, path, lang, points, Markdown(lang))
+        problems += i18n.dropped_contexts(catalog, path, segments)
+        edition = i18n.localize(brochure, catalog, lang, templates)
+        states = Counter(s.state.value for s in edition.fallbacks)
+        if states:
             problems.append(
                 Problem(
                     Location(str(path)),
                     "",
                     "fallback",
-                    f"{len(fallbacks)} segments untranslated or fuzzy; they fall back to "
-                    f"{brochure.source_language}",
+                    f"{sum(states.values())} segments fall back to {brochure.source_language} ("
+                    + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+                    + ")"
+                    + ("; run `i18n update`" if states.get("stale") else ""),
                     "warning",
                 )
             )

@@ -37,7 +37,7 @@ def completeness(pdf: bytes, segments: list[Entry], lang: str) -> list[Problem]:
     markdown = Markdown(lang)
     problems = []
     for entry in segments:
-        if ":body." not in entry.context or len(entry.text.split()) < MIN_WORDS:
+        if not entry.slot.startswith("body.") or len(entry.text.split()) < MIN_WORDS:
             continue
         # Footnote calls print as numbers and line ends fall anywhere: look for the start and
         # the end of the longest stretch between footnote calls, about a line each.
@@ -55,7 +55,7 @@ def completeness(pdf: bytes, segments: list[Entry], lang: str) -> list[Problem]:
             problems.append(
                 Problem(
                     entry.where,
-                    entry.context.split(":", 1)[1],
+                    entry.slot,
                     "not-printed-once",
                     f"this paragraph is {what} the PDF: {probe[:60]!r}…",
                 )

@@ -21,6 +21,7 @@ from babel import Locale
 from . import build as pipeline
 from . import content, finish, i18n, render
 from .errors import BrochureError, Problem
+from .model import Brochure
 
 __all__ = ["main"]
 
@@ -163,46 +164,80 @@ def _watch(opts: pipeline.BuildOptions, log: Progress) -> int:
 
 def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
     brochure = log.step("load", content.load, opts.content_dir)
+    templates = i18n.template_entries(opts.templates_dir)
+    segments = i18n.entries(brochure) + templates
+    languages = [
+        lang
+        for lang in brochure.languages
+        if lang != brochure.source_language and options.lang in (None, lang)
+    ]
+    if options.lang is not None and options.lang not in brochure.languages:
+        print(
+            f"error: {options.lang!r} is not one of the manifest's languages "
+            f"({', '.join(brochure.languages)})",
+            file=sys.stderr,
+        )
+        return 2
     if options.action == "extract":
-        path = log.step("extract", i18n.extract, brochure, opts.content_dir, opts.templates_dir)
-        print(f"wrote {path} ({len(i18n.entries(brochure))} segments)", file=sys.stderr)
+        path = log.step("extract", i18n.extract, brochure, segments, opts.content_dir)
+        print(f"wrote {path} ({len(segments)} segments)", file=sys.stderr)
     elif options.action == "update":
-        i18n.extract(brochure, opts.content_dir, opts.templates_dir)
-        report = log.step("update", i18n.update, brochure, opts.content_dir, opts.templates_dir)
+        i18n.extract(brochure, segments, opts.content_dir)
+        report = log.step("update", i18n.update, brochure, segments, opts.content_dir, languages)
         for lang, counts in report.items():
             print(
                 f"{lang}.po: {counts.new} new, {counts.fuzzy} changed (now fuzzy), "
-                f"{counts.obsolete} obsolete",
+                f"{counts.moved} moved, {counts.obsolete} obsolete",
                 file=sys.stderr,
             )
     elif options.action == "changes":
-        for lang in brochure.languages:
-            if lang == brochure.source_language or options.lang not in (None, lang):
-                continue
-            catalog = i18n.read_catalog(opts.content_dir / i18n.LOCALES / f"{lang}.po", lang)
-            found = i18n.changes(catalog)
-            path = opts.out_dir / "i18n" / f"changes-{lang}.html"
+        pot = i18n.template(brochure, segments, opts.content_dir)
+        titles = {d.id: d.title for d in brochure.documents} | {i18n.MANIFEST: brochure.title}
+        for lang in languages:
+            path = i18n.catalog_path(opts.content_dir, lang)
+            catalog = i18n.read_catalog(path) if path.exists() else i18n.Catalog()
+            merged, _ = i18n.merge(catalog, pot)
+            pages = _layout_labels(opts, brochure, lang)
+            jobs = i18n.changes(segments, merged, titles, pages)
+            out = opts.out_dir / "i18n" / f"changes-{lang}.html"
             html = render.report(
                 opts.templates_dir,
                 "reports/changes.html",
                 lang=lang,
                 language=Locale.parse(lang.replace("-", "_")).english_name,
                 brochure_title=brochure.title,
-                changes=found,
-                words_old=sum(c.words_old for c in found),
-                words_new=sum(c.words_new for c in found),
+                jobs=jobs,
+                words=sum(j.words for j in jobs),
             )
-            finish.write_atomically(path, html.encode())
-            print(f"{lang}: {len(found)} changed segments; wrote {path}", file=sys.stderr)
+            finish.write_atomically(out, html.encode())
+            new = sum(j.new for j in jobs)
+            changed = sum(j.changed for j in jobs)
+            print(
+                f"{lang}: {new} new and {changed} changed segments in {len(jobs)} files, "
+                f"{sum(j.words for j in jobs)} words; wrote {out}",
+                file=sys.stderr,
+            )
     else:
-        catalogs = {}
-        for lang in brochure.languages:
-            path = opts.content_dir / i18n.LOCALES / f"{lang}.po"
-            if lang != brochure.source_language and options.lang in (None, lang):
-                catalogs[lang] = i18n.read_catalog(path, lang) if path.exists() else None
-        table = i18n.status(brochure, catalogs, opts.templates_dir)
+        table = {}
+        for lang in languages:
+            path = i18n.catalog_path(opts.content_dir, lang)
+            catalog = i18n.read_catalog(path) if path.exists() else None
+            table[lang] = i18n.status(i18n.judge(segments, catalog))
         _print_status(table, as_json=options.json)
     return 0
+
+
+def _layout_labels(
+    opts: pipeline.BuildOptions, brochure: Brochure, lang: str
+) -> dict[str, list[str]]:
+    """msgctxt -> the PDF page labels of its document, from the last build of the language
+    (or of the source language)."""
+    for edition in (lang, brochure.source_language):
+        path = opts.out_dir / f"{brochure.slug}-{edition}.layout.json"
+        if path.exists():
+            layout = json.loads(path.read_text())
+            return {k: v.get("labels", []) for k, v in layout.items()}
+    return {}
 
 
 def _print_status(table: dict[str, dict[str, i18n.FileStatus]], as_json: bool) -> None:
@@ -222,13 +257,16 @@ def _print_status(table: dict[str, dict[str, i18n.FileStatus]], as_json: bool) -
         total = _total(files)
         print(
             f"{lang}: {total.percent:.1f}% translated ({total.translated} translated, "
-            f"{total.fuzzy} fuzzy, {total.untranslated} untranslated segments; "
-            f"{total.words_fuzzy + total.words_untranslated} words to do)"
+            f"{total.fuzzy} fuzzy, {total.untranslated} untranslated, {total.stale} stale "
+            f"segments; {total.words_to_do} words to do)"
         )
-        print("   done  translated / fuzzy / untranslated  file")
+        if total.stale:
+            print(f"  {total.stale} segments are newer than {lang}.po: run `i18n update`")
+        print("   done  translated / fuzzy / untranslated / stale  file")
         for path, s in files.items():
             print(
-                f"  {s.percent:5.1f}%  {s.translated:5} / {s.fuzzy:3} / {s.untranslated:4}  {path}"
+                f"  {s.percent:5.1f}%  {s.translated:5} / {s.fuzzy:3} / {s.untranslated:4} / "
+                f"{s.stale:3}  {path}"
             )
 
 

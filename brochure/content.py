@@ -31,7 +31,7 @@ _SCHEMAS: dict[str, type[Document]] = {"chapter": Chapter, "tool": Tool, "case-s
 _INTERNAL = {
     Brochure: {
         *("lang", "source", "front_documents", "back_documents", "translations", "field_lines"),
-        "interface",
+        *("interface", "locale"),
     },
     Part: {"documents"},
     Chapter: {"body", "body_line", "source", "kind", "field_lines", "translations"},

@@ -39,13 +39,12 @@ def check_glyphs(brochure: Brochure, points: frozenset[int]) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for entry in i18n.entries(brochure):
-        field = entry.context.split(":", 1)[1]
-        field = "body" if field.startswith("body.") else field
-        for offset, char in enumerate(entry.text):
+        field = "body" if entry.slot.startswith("body.") else entry.slot
+        for offset, char in enumerate(entry.written):
             if ord(char) in points or char in _INVISIBLE or (entry.where.path, char) in seen:
                 continue
             seen.add((entry.where.path, char))
-            line = entry.where.line + entry.text.count("\n", 0, offset)
+            line = entry.line_of(offset)
             problems.append(
                 Problem(
                     Location(entry.where.path, line),

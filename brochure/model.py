@@ -285,6 +285,7 @@ class Brochure(_Frozen):
 
     # Filled in by the loader, not by the manifest.
     lang: str = "en"
+    locale: str = ""  # the Babel locale for dates, numbers and names ("pt_PT"); "": from lang
     source: Location = Location("")
     front_documents: tuple[Chapter, ...] = ()
     back_documents: tuple[Chapter, ...] = ()
