@@ -15,7 +15,7 @@ PARAGRAPH = "Traders walked the market at night with a county engineer and took 
 
 
 def _entry(text: str) -> Entry:
-    return Entry("x:body.s1.2", text, Location("x.md", 3), "Case study")
+    return Entry("x", text, Location("x.md", 3), "Case study", "body.s1.2", text)
 
 
 def _pdf(body: str) -> bytes:

@@ -70,19 +70,21 @@ def test_the_script_runs_build_by_default_and_reports_without_traceback(sample_c
 def test_a_broken_translation_fails_with_the_po_file_and_line(sample_copy, capsys):
     po = sample_copy.content / "locales" / "fr.po"
     text = po.read_text()
-    start = text.index('msgctxt "kisumu:body.s2.3"')
-    end = text.index("\n\n", start)
-    block = text[start:end]
-    msgstr = block[block.index("msgstr ") :]
-    broken = msgstr.replace("(#safety-audit)", "(#nowhere)")
-    assert broken != msgstr
-    po.write_text(text[:start] + block.replace(msgstr, broken) + text[end:])
-    msgstr_line = text[:start].count("\n") + 1 + block[: block.index("msgstr ")].count("\n")
+    lines = text.splitlines()
+    line = next(
+        i
+        for i, entry in enumerate(lines, 1)
+        if entry.startswith("msgstr")
+        and "(#safety-audit)" in entry
+        and lines[i - 3] == 'msgctxt "kisumu"'
+    )
+    lines[line - 1] = lines[line - 1].replace("(#safety-audit)", "(#nowhere)")
+    po.write_text("\n".join(lines) + "\n")
     code = cli.main(["build", "--lang", "fr", *sample_copy.options()])
     err = capsys.readouterr().err
     assert code == 1
-    assert f"locales/fr.po:{msgstr_line}: kisumu:body.s2.3" in err  # the translation's line
-    assert "kisumu:body.s2.3: links to #nowhere; the English links to #safety-audit" in err
+    assert f"locales/fr.po:{line}: kisumu: links and images to #nowhere; the English has " in err
+    assert "#safety-audit" in err
     assert "Traceback" not in err
 
 

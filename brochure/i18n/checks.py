@@ -107,7 +107,9 @@ def _header(catalog: Catalog, path: Path, lang: str) -> list[Problem]:
             )
         )
     plural_forms = catalog.header_field("Plural-Forms")
-    locale = (declared or expected).replace("-", "_")
+    locale = expected
+    if declared and declared.replace("-", "_").split("_")[0] == expected.split("_")[0]:
+        locale = declared.replace("-", "_")  # pt_PT's plural rule is not Brazil's
     try:
         cldr = get_plural(locale).plural_forms
     except (UnknownLocaleError, ValueError):

@@ -6,6 +6,7 @@ not fuzzy, not empty); every other segment keeps the source language's text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from ..model import Brochure, Document
 from .pofile import Catalog
-from .segments import Entry, entries, template_entries
+from .segments import Entry, entries
 from .state import Standing, State, judge
 
 __all__ = ["Edition", "locale_of", "localize"]
@@ -55,7 +56,7 @@ def localize(
         if standing.entry.context:
             done[(standing.entry.context, standing.entry.slot)] = text
         else:
-            interface[standing.entry.text] = text
+            interface[standing.entry.text] = _format_safe(text)
 
     def tr(context: str) -> Callable[[str, str], str]:
         def translate(slot: str, text: str) -> str:
@@ -112,6 +113,12 @@ def locale_of(lang: str, catalog: Catalog | None) -> str:
     declared = declared.replace("-", "_")
     base = lang.replace("-", "_")
     return declared if declared.split("_")[0] == base.split("_")[0] and declared else base
+
+
+def _format_safe(text: str) -> str:
+    """A template string's translation as a format string: Jinja's gettext always applies
+    `%` formatting, so a translator's literal "100 %" is written "100 %%" for it."""
+    return re.sub(r"%(\([a-z_]+\)s|%)?", lambda m: m[0] if m[1] else "%%", text)
 
 
 def _translated_fields(model: BaseModel, prefix: str, tr) -> dict[str, Any]:

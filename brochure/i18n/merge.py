@@ -54,7 +54,8 @@ def template(brochure: Brochure, segments: list[Entry], content_dir: Path) -> Ca
     """The template catalog: one message per (document, English), every place it stands."""
     messages: dict[tuple[str | None, str], Message] = {}
     for entry in segments:
-        location = f"{_relative(entry.where.path, content_dir)}:{entry.where.line}"
+        path = _relative(entry.where.path, content_dir) if entry.context else entry.where.path
+        location = f"{path}:{entry.where.line}"
         found = messages.get(entry.key)
         if found is None:
             flags = ("python-format",) if "%(" in entry.text and not entry.context else ()
@@ -144,23 +145,23 @@ def merge(old: Catalog, pot: Catalog) -> tuple[Catalog, Counts]:
     # Rule 3: the most similar English that left, best pairs first, each used once; then the
     # rest may share one (a paragraph split in two).
     candidates = [m for m in left if id(m) not in used]
-    pairs = sorted(
+    scored = sorted(
         (
-            (score, -abs(i), j)
+            (score, i, j)
             for i in pending
             for j, candidate in enumerate(candidates)
             if (score := _score(pot.messages[i], candidate)) >= FUZZY_THRESHOLD
         ),
-        reverse=True,
+        key=lambda pair: (-pair[0], pair[1]),
     )
     chosen: dict[int, Message] = {}
     taken: set[int] = set()
-    for _score_, minus_i, j in pairs:
-        i = -minus_i
+    for _, i, j in scored:
         if i not in chosen and j not in taken:
-            chosen[i], _ = candidates[j], taken.add(j)
-    for _score_, minus_i, j in pairs:
-        chosen.setdefault(-minus_i, candidates[j])
+            chosen[i] = candidates[j]
+            taken.add(j)
+    for _, i, j in scored:
+        chosen.setdefault(i, candidates[j])
     for i in pending:
         new = pot.messages[i]
         if i in chosen:

@@ -15,6 +15,7 @@ msgmerge wraps.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -400,10 +401,10 @@ def _width_of(lines: list[str]) -> int:
     newline; msgmerge, Poedit and Weblate wrap at 79 columns (Weblate offers 77).
     """
     widest, wrapped = 0, False
-    for previous, line in zip(lines, lines[1:], strict=False):
-        if line.startswith('"') and previous.rstrip().endswith('"'):
-            if previous.startswith(('"', "msg")) and not previous.endswith(('\\n"', ' ""')):
-                wrapped = True
+    for previous, line in itertools.pairwise(lines):
+        continued = line.startswith('"') and previous.startswith(('"', "msg"))
+        if continued and not previous.rstrip().endswith(('\\n"', ' ""')):
+            wrapped = True
         if line.startswith(('"', "msg")):
             widest = max(widest, len(line))
     if not wrapped:

@@ -111,7 +111,8 @@ def template_entries(templates_dir: Path) -> list[Entry]:
         comment_tags=("Translators:",),
     ):
         if isinstance(message, str) and message not in found:
-            where = Location(str(templates_dir / filename), line)
+            # Named from the project's root, wherever the content folder is.
+            where = Location(f"{templates_dir.name}/{filename}", line)
             comment = " ".join([f"Template: {filename}", *comments])
             found[message] = Entry("", message, where, comment, message, message)
     return list(found.values())
