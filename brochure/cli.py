@@ -34,7 +34,7 @@ commands:
   build   (default) validate, typeset and write build/<slug>-<lang>.pdf
   check   report every problem (content, translations, pages), write nothing
   watch   rebuild whenever a source, template or stylesheet changes
-  i18n    translation catalogs: extract, update, status, changes
+  i18n    translation catalogs: extract, update, status, changes, export, import
 
 examples:
   python make_brochure.py                      build the sample brochure
@@ -46,6 +46,8 @@ examples:
   python make_brochure.py i18n update          merge it into every <lang>.po
   python make_brochure.py i18n status          how far each translation is
   python make_brochure.py i18n changes --lang fr   what changed in the English, for a translator
+  python make_brochure.py i18n export --lang fr    XLIFF 1.2 for a CAT tool (build/i18n/)
+  python make_brochure.py i18n import FILE.xlf     its translations back into fr.po
   python make_brochure.py build --content ../other-brochure --out /tmp/out
 """
 
@@ -178,6 +180,8 @@ def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
             file=sys.stderr,
         )
         return 2
+    if options.action in ("export", "import"):
+        return _exchange(options, opts, brochure, segments, languages)
     if options.action == "extract":
         path = log.step("extract", i18n.extract, brochure, segments, opts.content_dir)
         print(f"wrote {path} ({len(segments)} segments)", file=sys.stderr)
@@ -224,6 +228,46 @@ def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
             catalog = i18n.read_catalog(path) if path.exists() else None
             table[lang] = i18n.status(i18n.judge(segments, catalog))
         _print_status(table, as_json=options.json)
+    return 0
+
+
+def _exchange(
+    options: argparse.Namespace,
+    opts: pipeline.BuildOptions,
+    brochure: Brochure,
+    segments: list[i18n.Entry],
+    languages: list[str],
+) -> int:
+    """`i18n export` a language's catalog to XLIFF for a CAT tool; `i18n import` it back."""
+    catalogs: dict[str, i18n.Catalog] = {}
+    for lang in languages:
+        path = i18n.catalog_path(opts.content_dir, lang)
+        catalog = i18n.read_catalog(path) if path.exists() else i18n.Catalog()
+        behind = [s for s in i18n.judge(segments, catalog) if s.state is i18n.State.STALE]
+        if behind or i18n.orphans(segments, catalog):
+            print(
+                f"error: {path} is older than the sources; run `i18n update` first", file=sys.stderr
+            )
+            return 1
+        catalogs[lang] = catalog
+    if options.action == "export":
+        if options.lang is None:
+            print("error: i18n export needs --lang CODE", file=sys.stderr)
+            return 2
+        out = options.file or opts.out_dir / "i18n" / f"{brochure.slug}-{options.lang}.xlf"
+        data = i18n.export_xliff(catalogs[options.lang], brochure.source_language, options.lang)
+        finish.write_atomically(out, data)
+        print(f"wrote {out} ({data.count(b'<trans-unit ')} units)", file=sys.stderr)
+        return 0
+    if options.file is None or not options.file.is_file():
+        print("error: i18n import needs the XLIFF file to read", file=sys.stderr)
+        return 2
+    lang, catalog, changed = i18n.import_xliff(
+        options.file.read_bytes(), options.file, catalogs, options.lang
+    )
+    path = i18n.catalog_path(opts.content_dir, lang)
+    i18n.write_catalog(path, catalog)
+    print(f"{path}: {changed} translations changed", file=sys.stderr)
     return 0
 
 
@@ -332,8 +376,16 @@ def _parser() -> argparse.ArgumentParser:
     translate = commands.add_parser(
         "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"
     )
-    translate.add_argument("action", choices=["extract", "update", "status", "changes"])
-    translate.add_argument("--lang", metavar="CODE", help="only this language (status, changes)")
+    translate.add_argument(
+        "action", choices=["extract", "update", "status", "changes", "export", "import"]
+    )
+    translate.add_argument(
+        "file", nargs="?", type=Path, help="import: the XLIFF file; export: where to write it"
+    )
+    translate.add_argument("--lang", metavar="CODE", help="only this language")
+    translate.add_argument(
+        "--format", choices=["xliff"], default="xliff", help="export: XLIFF 1.2 (default)"
+    )
     translate.add_argument("--json", action="store_true", help="machine-readable status")
     return parser
 

@@ -27,6 +27,8 @@ from .pofile import Catalog, Message, dumps
 from .pofile import read as read_catalog
 from .segments import MANIFEST, Entry, entries, normalize, template_entries
 from .state import FileStatus, Standing, State, judge, orphans, status
+from .xliff import export as export_xliff
+from .xliff import import_ as import_xliff
 
 __all__ = [
     "LOCALES",
@@ -48,7 +50,9 @@ __all__ = [
     "dropped_contexts",
     "dumps",
     "entries",
+    "export_xliff",
     "extract",
+    "import_xliff",
     "judge",
     "locale_of",
     "localize",
