@@ -71,7 +71,8 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     brochure = edition.brochure
     _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
     if opts.strict and edition.fallbacks:
-        raise BrochureError(_fallback_notes(edition, opts, {}, severity="error"))
+        pages = _last_layout(opts, brochure)  # refused before typesetting: the last build's pages
+        raise BrochureError(_fallback_notes(edition, opts, pages, severity="error"))
     name, variant = _variant(brochure, opts)
     is_default = name == next(iter(brochure.variants))
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
@@ -150,6 +151,14 @@ def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) ->
         _stop_on(i18n.check(catalog, path, lang, points, Markdown(lang)))
     templates = i18n.template_entries(opts.templates_dir)
     return i18n.localize(brochure, catalog, lang, templates, opts.mark_untranslated)
+
+
+def _last_layout(opts: BuildOptions, brochure: Brochure) -> dict[str, dict[str, object]]:
+    path = opts.out_dir / f"{brochure.slug}-{brochure.lang}.layout.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 _WHY = {
