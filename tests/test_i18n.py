@@ -558,3 +558,21 @@ def test_merge_never_attaches_a_translation_to_other_english(old, edits):
             assert not message.fuzzy
     assert {m.key for m in after.active} == {m.key for m in pot.messages}
     assert counts.new == sum(1 for m in after.active if not m.string)
+
+
+def test_a_template_jinja_cannot_read_stops_extraction_with_its_line(tmp_path):
+    """Babel's Jinja extractor skips such a template silently, which would make every catalog
+    drop its strings to the obsolete section."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    tool = templates / "parts" / "tool.html"
+    lines = tool.read_text().splitlines()
+    broken = next(i for i, line in enumerate(lines) if "{% endfor %}" in line)
+    lines[broken] = lines[broken].replace("{% endfor %}", "{% endfor")
+    tool.write_text("\n".join(lines))
+    with pytest.raises(i18n.pofile.BrochureError) as caught:
+        i18n.template_entries(templates)
+    (problem,) = caught.value.problems
+    assert problem.where.path == "templates/parts/tool.html"
+    assert problem.where.line >= broken + 1
+    assert problem.kind == "template-syntax"

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.extract import extract_from_dir
+from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel
 
-from ..errors import Location
+from ..errors import BrochureError, Location, Problem
 from ..markdown import Markdown
 from ..model import Brochure, Document
 
@@ -104,12 +105,26 @@ def template_entries(templates_dir: Path) -> list[Entry]:
     it.
     """
     found: dict[str, Entry] = {}
-    for filename, line, message, comments, _context in extract_from_dir(
+    reading: list[str] = []  # the template Babel is reading, for an error's location
+    extracted = extract_from_dir(
         templates_dir,
         method_map=[("**.html", "jinja2.ext:babel_extract")],
-        options_map={"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}},
+        # Not silent: a template Jinja cannot parse stops extraction instead of dropping its
+        # strings (which would move their translations to the obsolete section).
+        options_map={
+            "**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true", "silent": "false"}
+        },
         comment_tags=("Translators:",),
-    ):
+        callback=lambda filename, _method, _options: reading.append(filename),
+    )
+    try:
+        messages = list(extracted)
+    except TemplateSyntaxError as error:
+        where = Location(f"{templates_dir.name}/{reading[-1]}", error.lineno or 0)
+        raise BrochureError(
+            [Problem(where, "", "template-syntax", f"Jinja cannot read this template: {error}")]
+        ) from None
+    for filename, line, message, comments, _context in messages:
         if isinstance(message, str) and message not in found:
             # Named from the project's root, wherever the content folder is.
             where = Location(f"{templates_dir.name}/{filename}", line)
