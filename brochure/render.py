@@ -1,13 +1,15 @@
 """Brochure -> one HTML document, through the Jinja2 templates in templates/.
 
-Python only passes data and formats values for the locale (dates, numbers, country names);
-the templates choose the markup and the stylesheets decide the look.
+Python only passes data and formats values for the locale (dates, numbers, country names,
+lists); the templates choose the markup and the stylesheets decide the look.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from functools import partial
 from pathlib import Path
 from typing import Any, TypedDict
@@ -57,10 +59,13 @@ def environment(
     lang: str,
     interface: dict[str, str] | None = None,
     mark_untranslated: bool = False,
+    locale: str | None = None,
 ) -> jinja2.Environment:
     """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
 
     `interface` translates the templates' own strings; without it they stay as written.
+    `locale` is the Babel locale for dates, numbers, country names and lists ("pt_PT" for
+    European Portuguese names); by default the one `lang` names. Typography follows `lang`.
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
@@ -80,18 +85,21 @@ def environment(
     env.install_gettext_translations(  # type: ignore[attr-defined]
         _Interface(interface or {}, lang), newstyle=True
     )
-    locale = Locale.parse(lang.replace("-", "_"))
+    babel = Locale.parse(locale or lang.replace("-", "_"))
+    separator = _list_separator(babel)
     body = Markdown(lang, heading_offset=1)
+    env.globals["list_separator"] = separator  # for a list a template writes out in a loop
     env.filters.update(
         markdown=lambda text, translations=None: Markup(
             body.render(text, translations, mark_missing=mark_untranslated)
         ),
         inline=lambda text: Markup(body.render_inline(text)),
-        date=partial(_date, locale=locale, pattern="d MMMM y"),
-        month=partial(_date, locale=locale, pattern="MMMM y"),
-        number=partial(_number, locale=locale),
-        country=lambda code: locale.territories.get(code, code),
-        figure=partial(_figure, locale=locale),
+        date=partial(_date, locale=babel, pattern="d MMMM y"),
+        month=partial(_date, locale=babel, pattern="MMMM y"),
+        number=partial(_number, locale=babel),
+        country=lambda code: babel.territories.get(code, code),
+        figure=partial(_figure, locale=babel),
+        separated=partial(_separated, separator=separator),
     )
     return env
 
@@ -143,6 +151,34 @@ def _figure(figure: KeyFigure, locale: Locale) -> tuple[str, str]:
         return format_currency(figure.value, figure.unit, locale=locale), ""
     number = format_decimal(figure.value, locale=locale)
     return number, f" {figure.unit}" if figure.unit else ""
+
+
+def _list_separator(locale: Locale) -> str:
+    """What the locale writes between the items of a list: ", " in most, "، " in Arabic.
+
+    It is the punctuation of the middle pattern of CLDR's list patterns ("{0}, {1}"). Since
+    CLDR 42, Arabic writes "and" before every item of a standard list ("{0} و{1}"): then the
+    first list style with punctuation gives it ("{0}، و{1}"), without the conjunction. A list of
+    places or keywords is punctuated, not joined by "and".
+    """
+    middles = [
+        pattern["middle"].format("", "")
+        for style in ("standard", "unit-short", "unit", "unit-narrow")
+        if (pattern := locale.list_patterns.get(style)) and "middle" in pattern
+    ]
+    for middle in middles:
+        if any(unicodedata.category(char).startswith("P") for char in middle):
+            # "، و" -> "، ": the punctuation and its spacing, without the word
+            return re.sub(r"\s+", " ", "".join(char for char in middle if not char.isalpha()))
+    return middles[0] if middles else ", "
+
+
+def _separated(items: Any, separator: str) -> str | Markup:
+    """`items` joined by the locale's list separator; Markup items keep their markup."""
+    items = list(items)
+    if any(isinstance(item, Markup) for item in items):
+        return Markup.escape(separator).join(items)  # escapes the items that are plain text
+    return separator.join(str(item) for item in items)
 
 
 def report(templates_dir: Path, template: str, **context: Any) -> str:

@@ -90,3 +90,24 @@ def test_key_figures_follow_the_locale(lang, value, unit, expected):
     env = render.environment(PROJECT / "templates", lang)
     figure = KeyFigure(value=value, unit=unit, label="x")
     assert env.filters["figure"](figure) == expected
+
+
+def test_lists_take_the_locale_separator():
+    arabic = render.environment(PROJECT / "templates", "ar")
+    assert arabic.from_string("{{ ['a', 'b', 'c'] | separated }}").render() == "a، b، c"
+    assert arabic.globals["list_separator"] == "، "
+    english = render.environment(PROJECT / "templates", "en")
+    assert english.from_string("{{ ['a', 'b'] | separated }}").render() == "a, b"
+
+
+def test_the_place_line_is_a_list_in_the_edition_language(brochure):
+    html = render.render(brochure, render.environment(PROJECT / "templates", "ar"), OPTIONS)
+    assert "Kisumu، Kisumu County، كينيا" in html
+
+
+def test_the_babel_locale_can_differ_from_the_language():
+    portuguese = render.environment(PROJECT / "templates", "pt")
+    european = render.environment(PROJECT / "templates", "pt", locale="pt_PT")
+    assert portuguese.from_string("{{ 'KE' | country }}").render() == "Quênia"
+    assert european.from_string("{{ 'KE' | country }}").render() == "Quénia"
+    assert european.from_string("{{ text }}").render(text='"x"') == "«x»"  # typography: lang
