@@ -46,11 +46,12 @@ class _Interface:
         self.strings = strings
         self.lang = lang
 
-    def gettext(self, message: str) -> str:
-        # Jinja marks what gettext returns as safe, so the typography finalizer never sees it.
-        return typography(self.strings.get(message) or message, self.lang)
+    def gettext(self, message: str) -> Markup:
+        # Jinja marks what gettext returns as safe, so the typography finalizer never sees it
+        # and autoescape would not escape it: both are done here.
+        return Markup.escape(typography(self.strings.get(message) or message, self.lang))
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
+    def ngettext(self, singular: str, plural: str, n: int) -> Markup:
         return self.gettext(singular if n == 1 else plural)
 
 

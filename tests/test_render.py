@@ -111,3 +111,8 @@ def test_the_babel_locale_can_differ_from_the_language():
     assert portuguese.from_string("{{ 'KE' | country }}").render() == "Quênia"
     assert european.from_string("{{ 'KE' | country }}").render() == "Quénia"
     assert european.from_string("{{ text }}").render(text='"x"') == "«x»"  # typography: lang
+
+
+def test_translated_template_strings_are_text_not_markup():
+    env = render.environment(PROJECT / "templates", "fr", {"Where": "<b>Où</b>"})
+    assert env.from_string("{{ _('Where') }}").render() == "&lt;b&gt;Où&lt;/b&gt;"
