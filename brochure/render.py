@@ -1,7 +1,9 @@
 """Brochure -> one HTML document, through the Jinja2 templates in templates/.
 
 Python only passes data and formats values for the locale (dates, numbers, country names,
-lists); the templates choose the markup and the stylesheets decide the look.
+lists, quotation marks); the templates choose the markup and the stylesheets decide the look.
+Words the stylesheet prints itself (the "p." of a cross-reference) are template strings,
+written into a `<style>` element as CSS strings by the `css_string` filter.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from markupsafe import Markup
 
-from .markdown import Markdown, typography
+from .markdown import Markdown, quotation_marks, typography
 from .model import Brochure, KeyFigure
 
 __all__ = ["environment", "map_pins", "render", "report"]
@@ -89,7 +91,10 @@ def environment(
     babel = Locale.parse(locale or lang.replace("-", "_"))
     separator = _list_separator(babel)
     body = Markdown(lang, heading_offset=1)
-    env.globals["list_separator"] = separator  # for a list a template writes out in a loop
+    env.globals.update(
+        quotation_marks=quotation_marks(lang),  # for the stylesheet's `quotes`
+        list_separator=separator,  # for a list a template writes out in a loop
+    )
     env.filters.update(
         markdown=lambda text, translations=None: Markup(
             body.render(text, translations, mark_missing=mark_untranslated)
@@ -101,6 +106,7 @@ def environment(
         country=lambda code: babel.territories.get(code, code),
         figure=partial(_figure, locale=babel),
         separated=partial(_separated, separator=separator),
+        css_string=_css_string,
     )
     return env
 
@@ -180,6 +186,27 @@ def _separated(items: Any, separator: str) -> str | Markup:
     if any(isinstance(item, Markup) for item in items):
         return Markup.escape(separator).join(items)  # escapes the items that are plain text
     return separator.join(str(item) for item in items)
+
+
+# What a CSS string cannot hold as itself: its quotes, the escape character, line breaks, and
+# what would end the <style> element or be read as HTML around it.
+_CSS_ESCAPED = set("\\\"'<>&\n\r\f")
+
+
+def _css_string(value: object) -> Markup:
+    """`value` as a quoted CSS string, safe in a <style> element whatever the text.
+
+    Characters a CSS string cannot hold as themselves, and control and format characters, are
+    written as CSS hex escapes ("\\3c " for "<"); everything else stays as it is.
+    """
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    return Markup('"' + "".join(map(_css_character, text)) + '"')
+
+
+def _css_character(char: str) -> str:
+    if char in _CSS_ESCAPED or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        return f"\\{ord(char):x} "  # a hex escape; the space after it ends it
+    return char
 
 
 def report(templates_dir: Path, template: str, **context: Any) -> str:
