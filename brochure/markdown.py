@@ -1,53 +1,178 @@
 """Markdown text -> tokens and HTML: the one markdown-it-py configuration every stage shares.
 
 The loader parses bodies to check links and sections (with line numbers from token maps); the
-renderer turns them into HTML. Footnotes become inline `<span class="footnote">` elements at the
-place they are called, because CSS Paged Media floats them to the foot of that page
-(`float: footnote`); markdown-it's own footnote section at the end would never move there.
+renderer turns them into HTML, with a block's translation put in place of its English inside
+markdown-it's core chain, so translated text gets the same typography as the source. Footnotes
+become inline `<span class="footnote">` elements at the place they are called, because CSS Paged
+Media floats them to the foot of that page (`float: footnote`); markdown-it's own footnote section
+at the end would never move there.
+
+`typography(text, lang)` gives plain strings (titles, summaries, template strings) the same
+typography as Markdown text: one set of rules for both.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from babel.numbers import list_currencies
 from markdown_it import MarkdownIt
+from markdown_it.rules_core.smartquotes import smartquotes
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-__all__ = ["Link", "Markdown", "Segment", "typography"]
+__all__ = ["Link", "Markdown", "Segment", "quotation_marks", "typography"]
 
-# Typographic quotes per language: “double”, ‘single’ (markdown-it's option order).
+# ---------- Typography: one set of rules for Markdown text and plain strings ----------
+
+_NBSP = "\u00a0"  # no-break space
+_NNBSP = "\u202f"  # narrow no-break space
+_SPACE = "[ \u00a0\u202f]"  # a space as typed: ordinary, no-break or narrow no-break
+
+# Quotation marks per language, in markdown-it's order: “double” (outer), then ‘single’ (inner).
 _QUOTES = {
-    "en": "“”‘’",
-    "fr": ["«\u202f", "\u202f»", "“", "”"],
-    "es": "«»“”",
-    "pt": "“”‘’",
-    "de": "„“‚‘",
+    "en": ("“", "”", "‘", "’"),
+    "fr": ("«" + _NNBSP, _NNBSP + "»", "“", "”"),
+    "es": ("«", "»", "“", "”"),
+    "pt": ("«", "»", "“", "”"),  # European Portuguese
+    "pt-BR": ("“", "”", "‘", "’"),
+    "de": ("„", "“", "‚", "‘"),
+    "ar": ("«", "»", "“", "”"),
 }
 
+# What a number is never separated from at a line end: units, the percent sign, currencies.
+_UNITS = "|".join(
+    re.escape(unit)
+    for unit in sorted(
+        {"%", "‰", "°C", "km²", "km", "m²", "m", "cm", "mm", "ha", "kg", "g", "h", "min"}
+        | {"€", "$", "£"}
+        | set(list_currencies()),  # ISO codes: EUR, USD, KES ...
+        key=len,
+        reverse=True,  # longest first: "km²" before "km" before "m"
+    )
+)
 
-_NNBSP = "\u202f"  # narrow no-break space
-_FRENCH_SPACE = re.compile(r"[ \u00a0]*([;:!?])(?=\s|$|[»)\]])|(?<=\w)([;!?])")
-_DOUBLE = re.compile(r'"([^"\n]*)"')
+# Each rule: a pattern and what replaces it, applied in order. Quotation marks are paired
+# before these run (markdown-it's smartquotes, across the tokens of a block).
+_RULES = (
+    # A straight ' still standing once quotes are paired is an apostrophe: l'égalité, women's.
+    (re.compile("'"), "’"),
+    # No line break inside a number: "1 200 000" (groups of three digits after one to three).
+    (
+        re.compile(rf"\b\d{{1,3}}(?:{_SPACE}\d{{3}})+\b"),
+        lambda m: re.sub(_SPACE, _NNBSP, m[0]),
+    ),
+    # Nor between a number and its unit: "12 km", "3 h", "45 %", "200 EUR".
+    (re.compile(rf"(?<=\d){_SPACE}+(?=(?:{_UNITS})(?![\w’']))"), _NBSP),
+)
+_FRENCH_RULES = (
+    # The percent sign takes a narrow no-break space, typed or not: "45 %".
+    (re.compile(rf"(?<=\d){_SPACE}*(?=%)"), _NNBSP),
+    # So do ; : ! ? after a word or a closing mark, in place of whatever space was typed; not
+    # between two of them (?!), and not in a time or a ratio (10:30, 1:2).
+    (re.compile(rf"(?<=[^\s(\[«“‘;:!?]){_SPACE}*(?=[;:!?])(?!(?<=\d):\d)"), _NNBSP),
+    # And the inside of « guillemets », whether a space was typed there or not.
+    (re.compile(rf"«{_SPACE}*"), "«" + _NNBSP),
+    (re.compile(rf"{_SPACE}*»"), _NNBSP + "»"),
+)
+# Web and mail addresses in running text are left exactly as written (https://, ?query=); a
+# final . , ; : ! ? or ) is the sentence's, not the address's.
+_ADDRESS = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)[^\s<>«»“”]*[^\s<>«»“”.,;:!?)]", re.IGNORECASE
+)
+_MASK = "\uffff"  # a noncharacter, never in text: holds an address's place while rules run
 
 
 def typography(text: str, lang: str) -> str:
-    """Plain text with the language's typography: apostrophes, quotation marks, French spacing.
+    """Plain text with the language's typography, exactly as Markdown text gets it.
 
-    Markdown bodies get the same through markdown-it's typographer and a core rule; this is for
-    the plain strings the templates print (titles, summaries, facts).
+    - quotation marks: the language's (fr « » with narrow no-break spaces inside, es « » with
+      “ ” inside, pt « », de „ “, ar « », en “ ” ‘ ’), paired as markdown-it pairs them;
+    - apostrophes: ’ (l’égalité, women’s);
+    - numbers: no line break inside one (1 200) or before its unit (12 km, 45 %, 200 EUR);
+    - French: a narrow no-break space before ; : ! ? and inside « », replacing any space typed
+      there, never in a web address or a time (10:30).
+
+    For the plain strings the templates print (titles, summaries, facts, template strings);
+    Markdown bodies get the same rules from the `typography` core rule.
     """
-    quotes = _quotes(lang)
-    text = _DOUBLE.sub(lambda m: f"{quotes[0]}{m[1]}{quotes[1]}", text)
-    text = re.sub(r"(?<=\w)'", "’", text)
-    if lang.split("-")[0] == "fr":
-        text = _FRENCH_SPACE.sub(lambda m: _NNBSP + (m[1] or m[2]), text)
-    return text
+    word = Token("text", "", 0, content=text)
+    block = Token("inline", "", 0, content=text, children=[word])
+    state = StateCore(text, _quoting(lang), {}, [block])
+    smartquotes(state)
+    _typography(state, lang)
+    return word.content
+
+
+def quotation_marks(lang: str) -> tuple[str, str, str, str]:
+    """The language's quotation marks: outer opening and closing, inner opening and closing."""
+    return _QUOTES.get(lang.replace("_", "-")) or _QUOTES.get(_base(lang)) or _QUOTES["en"]
+
+
+def _typography(state: StateCore, lang: str) -> None:
+    """Core rule: the language's typography in every text token, once quotes are paired.
+
+    Each token is set knowing the character before it in its block, so the colon after
+    *emphasis* or a footnote call still gets its space (outside the emphasis). The text of an
+    autolink (a URL written as the link's text) is left alone.
+    """
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        tokens = block.children
+        in_url = False
+        for i, token in enumerate(tokens):
+            if token.type == "link_open":
+                in_url = token.markup in ("autolink", "linkify")
+            elif token.type == "link_close":
+                in_url = False
+            elif token.type == "text" and not in_url:
+                token.content = _after(_last_character(tokens[:i]), token.content, lang)
+
+
+def _after(before: str, text: str, lang: str) -> str:
+    """`text` set as if `before` (a character, or "") stood just before it."""
+    framed = _set(before + text, lang)
+    if framed.startswith(before):
+        return framed[len(before) :]
+    return _set(text, lang)  # a rule changed the character before: set the text on its own
+
+
+def _set(text: str, lang: str) -> str:
+    """The rules applied to `text`; the web addresses in it are left exactly as written."""
+    addresses = iter(_ADDRESS.findall(text))
+    text = _ADDRESS.sub(_MASK, text)
+    for pattern, replacement in _RULES + (_FRENCH_RULES if _base(lang) == "fr" else ()):
+        text = pattern.sub(replacement, text)
+    return re.sub(_MASK, lambda _: next(addresses), text)
+
+
+def _last_character(tokens: list[Token]) -> str:
+    """The last character of the nearest of `tokens` with content (a text, a code span); a
+    space if a line break comes first; "" at the start of the block."""
+    for token in reversed(tokens):
+        if token.type in ("softbreak", "hardbreak"):
+            return " "
+        if token.content:
+            return token.content[-1]
+    return ""
+
+
+@functools.cache
+def _quoting(lang: str) -> MarkdownIt:
+    """A bare markdown-it with the language's quotes, for smartquotes on plain strings."""
+    return MarkdownIt("zero", {"typographer": True, "quotes": list(quotation_marks(lang))})
+
+
+def _base(lang: str) -> str:
+    return lang.replace("_", "-").split("-")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +219,10 @@ class Markdown:
 
     def __init__(self, lang: str = "en", heading_offset: int = 1):
         # No raw HTML: text is text, so neither an editor nor a translator can break the layout.
-        md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": _quotes(lang)})
+        md = MarkdownIt(
+            "commonmark",
+            {"html": False, "typographer": True, "quotes": list(quotation_marks(lang))},
+        )
         md.enable(["table", "replacements", "smartquotes", "strikethrough"])
         md.use(footnote_plugin, inline=False)
         md.use(deflist_plugin)
@@ -112,8 +240,10 @@ class Markdown:
             "table_open", lambda r, *args: '<div class="table-wrap">' + r.renderToken(*args)
         )
         md.add_render_rule("table_close", lambda r, *args: r.renderToken(*args) + "</div>")
-        if lang.split("-")[0] == "fr":
-            md.core.ruler.after("smartquotes", "french_spacing", _french_spacing)
+        # Translations go in once the block structure and the footnotes are final (so segment
+        # keys are those `segments` gives), before the typographer's rules see the text.
+        md.core.ruler.after("footnote_tail", "translate", _translate)
+        md.core.ruler.after("smartquotes", "typography", functools.partial(_typography, lang=lang))
         self._md = md
         self._offset = heading_offset
         self._notes: dict[int, str] = {}
@@ -134,24 +264,11 @@ class Markdown:
         """HTML for `text`; `translations` (segment key -> inline text) replace the blocks' text.
 
         Only the inline content of a block is ever replaced, so a translation can change words,
-        emphasis and links but never the document's structure.
+        emphasis and links but never the document's structure. With `mark_missing`, blocks
+        without a translation are wrapped in `<span class="untranslated">` (drafts).
         """
-        env: dict = {}
+        env: dict = {"translations": translations or {}, "mark_missing": mark_missing}
         tokens = self._md.parse(text, env)
-        if translations or mark_missing:
-            translations = translations or {}
-            for segment, token in _walk(tokens):
-                if segment.key in translations:
-                    token.content = translations[segment.key]
-                    token.children = []
-                    self._md.inline.parse(token.content, self._md, env, token.children)
-                elif mark_missing and segment.text.strip():
-                    # A draft shows where the English stands in for a missing translation.
-                    token.children = [
-                        Token("html_inline", "", 0, content='<span class="untranslated">'),
-                        *(token.children or []),
-                        Token("html_inline", "", 0, content="</span>"),
-                    ]
         body, notes = _split_footnotes(tokens)
         self._notes = {
             note_id: self._md.renderer.render(inner, self._md.options, env).strip()
@@ -208,12 +325,29 @@ class Markdown:
         return self._md.renderer.renderToken(tokens, idx, options, env)
 
 
-def _french_spacing(state) -> None:
-    """A narrow no-break space before ; : ! ? in French text, as French typography wants."""
-    for token in state.tokens:
-        for child in token.children or ():
-            if child.type == "text":
-                child.content = _FRENCH_SPACE.sub(lambda m: _NNBSP + (m[1] or m[2]), child.content)
+def _translate(state: StateCore) -> None:
+    """Core rule: each block's inline content replaced by its translation, before typography.
+
+    `env["translations"]` maps segment keys to translated inline Markdown; with
+    `env["mark_missing"]`, a block without one is wrapped in a `<span class="untranslated">`.
+    """
+    translations = state.env.get("translations") or {}
+    mark_missing = state.env.get("mark_missing", False)
+    if not translations and not mark_missing:
+        return
+    for segment, token in _walk(state.tokens):
+        if segment.key in translations:
+            token.content = translations[segment.key]
+            token.children = []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+        elif mark_missing and segment.text.strip():
+            # A draft shows where the English stands in for a missing translation. The span
+            # tokens carry no text, so the typography rules read straight through them.
+            token.children = [
+                Token("untranslated_open", "span", 1, attrs={"class": "untranslated"}),
+                *(token.children or []),
+                Token("untranslated_close", "span", -1),
+            ]
 
 
 def _walk(tokens: list[Token]) -> Iterator[tuple[Segment, Token]]:
@@ -259,7 +393,3 @@ def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], dict[int, list[T
         else:
             body.append(token)
     return body, notes
-
-
-def _quotes(lang: str) -> str | list[str]:
-    return _QUOTES.get(lang.split("-")[0], _QUOTES["en"])

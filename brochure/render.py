@@ -1,13 +1,17 @@
 """Brochure -> one HTML document, through the Jinja2 templates in templates/.
 
-Python only passes data and formats values for the locale (dates, numbers, country names);
-the templates choose the markup and the stylesheets decide the look.
+Python only passes data and formats values for the locale (dates, numbers, country names,
+lists, quotation marks); the templates choose the markup and the stylesheets decide the look.
+Words the stylesheet prints itself (the "p." of a cross-reference) are template strings,
+written into a `<style>` element as CSS strings by the `css_string` filter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from functools import partial
 from pathlib import Path
 from typing import Any, TypedDict
@@ -18,7 +22,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from markupsafe import Markup
 
-from .markdown import Markdown, typography
+from .markdown import Markdown, quotation_marks, typography
 from .model import Brochure, KeyFigure
 
 __all__ = ["environment", "map_pins", "render", "report"]
@@ -44,11 +48,12 @@ class _Interface:
         self.strings = strings
         self.lang = lang
 
-    def gettext(self, message: str) -> str:
-        # Jinja marks what gettext returns as safe, so the typography finalizer never sees it.
-        return typography(self.strings.get(message) or message, self.lang)
+    def gettext(self, message: str) -> Markup:
+        # Jinja marks what gettext returns as safe, so the typography finalizer never sees it
+        # and autoescape would not escape it: both are done here.
+        return Markup.escape(typography(self.strings.get(message) or message, self.lang))
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
+    def ngettext(self, singular: str, plural: str, n: int) -> Markup:
         return self.gettext(singular if n == 1 else plural)
 
 
@@ -57,10 +62,13 @@ def environment(
     lang: str,
     interface: dict[str, str] | None = None,
     mark_untranslated: bool = False,
+    locale: str | None = None,
 ) -> jinja2.Environment:
     """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
 
     `interface` translates the templates' own strings; without it they stay as written.
+    `locale` is the Babel locale for dates, numbers, country names and lists ("pt_PT" for
+    European Portuguese names); by default the one `lang` names. Typography follows `lang`.
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
@@ -80,18 +88,25 @@ def environment(
     env.install_gettext_translations(  # type: ignore[attr-defined]
         _Interface(interface or {}, lang), newstyle=True
     )
-    locale = Locale.parse(lang.replace("-", "_"))
+    babel = Locale.parse(locale or lang.replace("-", "_"))
+    separator = _list_separator(babel)
     body = Markdown(lang, heading_offset=1)
+    env.globals.update(
+        quotation_marks=quotation_marks(lang),  # for the stylesheet's `quotes`
+        list_separator=separator,  # for a list a template writes out in a loop
+    )
     env.filters.update(
         markdown=lambda text, translations=None: Markup(
             body.render(text, translations, mark_missing=mark_untranslated)
         ),
         inline=lambda text: Markup(body.render_inline(text)),
-        date=partial(_date, locale=locale, pattern="d MMMM y"),
-        month=partial(_date, locale=locale, pattern="MMMM y"),
-        number=partial(_number, locale=locale),
-        country=lambda code: locale.territories.get(code, code),
-        figure=partial(_figure, locale=locale),
+        date=partial(_date, locale=babel, pattern="d MMMM y"),
+        month=partial(_date, locale=babel, pattern="MMMM y"),
+        number=partial(_number, locale=babel),
+        country=lambda code: babel.territories.get(code, code),
+        figure=partial(_figure, locale=babel),
+        separated=partial(_separated, separator=separator),
+        css_string=_css_string,
     )
     return env
 
@@ -143,6 +158,55 @@ def _figure(figure: KeyFigure, locale: Locale) -> tuple[str, str]:
         return format_currency(figure.value, figure.unit, locale=locale), ""
     number = format_decimal(figure.value, locale=locale)
     return number, f" {figure.unit}" if figure.unit else ""
+
+
+def _list_separator(locale: Locale) -> str:
+    """What the locale writes between the items of a list: ", " in most, "، " in Arabic.
+
+    It is the punctuation of the middle pattern of CLDR's list patterns ("{0}, {1}"). Since
+    CLDR 42, Arabic writes "and" before every item of a standard list ("{0} و{1}"): then the
+    first list style with punctuation gives it ("{0}، و{1}"), without the conjunction. A list of
+    places or keywords is punctuated, not joined by "and".
+    """
+    middles = [
+        pattern["middle"].format("", "")
+        for style in ("standard", "unit-short", "unit", "unit-narrow")
+        if (pattern := locale.list_patterns.get(style)) and "middle" in pattern
+    ]
+    for middle in middles:
+        if any(unicodedata.category(char).startswith("P") for char in middle):
+            # "، و" -> "، ": the punctuation and its spacing, without the word
+            return re.sub(r"\s+", " ", "".join(char for char in middle if not char.isalpha()))
+    return middles[0] if middles else ", "
+
+
+def _separated(items: Any, separator: str) -> str | Markup:
+    """`items` joined by the locale's list separator; Markup items keep their markup."""
+    items = list(items)
+    if any(isinstance(item, Markup) for item in items):
+        return Markup.escape(separator).join(items)  # escapes the items that are plain text
+    return separator.join(str(item) for item in items)
+
+
+# What a CSS string cannot hold as itself: its quotes, the escape character, line breaks, and
+# what would end the <style> element or be read as HTML around it.
+_CSS_ESCAPED = set("\\\"'<>&\n\r\f")
+
+
+def _css_string(value: object) -> Markup:
+    """`value` as a quoted CSS string, safe in a <style> element whatever the text.
+
+    Characters a CSS string cannot hold as themselves, and control and format characters, are
+    written as CSS hex escapes ("\\3c " for "<"); everything else stays as it is.
+    """
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    return Markup('"' + "".join(map(_css_character, text)) + '"')
+
+
+def _css_character(char: str) -> str:
+    if char in _CSS_ESCAPED or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        return f"\\{ord(char):x} "  # a hex escape; the space after it ends it
+    return char
 
 
 def report(templates_dir: Path, template: str, **context: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pypdfium2 as pdfium
 import pytest
@@ -66,3 +67,25 @@ def test_french_typography_and_layout_report(french_pdf):
     assert all(layout[s.id]["pages"] >= 2 for s in studies)
     assert all(layout[s.id]["title_lines"] >= 1 for s in studies)
     assert all(layout[s.id]["facts_mm"] > 20 for s in studies)
+
+
+@pytest.mark.parametrize("edition", ["fr", "es"])
+def test_translated_text_is_set_with_the_language_typography(request, edition):
+    path = request.getfixturevalue({"fr": "french_pdf", "es": "spanish_pdf"}[edition])
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(path))
+    assert text.count("'") == 0  # every apostrophe is ’
+    assert text.count('"') == 0  # every quotation mark is the language's
+    assert text.count("«") == text.count("»") > 10
+    if edition == "fr":
+        assert text.count("’") > 1000
+        # Every ; : ! ? that is punctuation follows a narrow no-break space: not the : and ? of
+        # a web address, a colon between digits (10:30), or the second mark of "?!".
+        prose = re.sub(r"\S+://\S+", " ", text)
+        marks = [
+            m.start()
+            for m in re.finditer(r"[;:!?]", prose)
+            if not re.match(r"\d:\d", prose[m.start() - 1 : m.start() + 2])
+            and prose[m.start() - 1] not in ";:!?"
+        ]
+        assert len(marks) > 250
+        assert [prose[i - 12 : i + 3] for i in marks if prose[i - 1] != "\u202f"] == []

@@ -90,3 +90,49 @@ def test_key_figures_follow_the_locale(lang, value, unit, expected):
     env = render.environment(PROJECT / "templates", lang)
     figure = KeyFigure(value=value, unit=unit, label="x")
     assert env.filters["figure"](figure) == expected
+
+
+def test_lists_take_the_locale_separator():
+    arabic = render.environment(PROJECT / "templates", "ar")
+    assert arabic.from_string("{{ ['a', 'b', 'c'] | separated }}").render() == "a، b، c"
+    assert arabic.globals["list_separator"] == "، "
+    english = render.environment(PROJECT / "templates", "en")
+    assert english.from_string("{{ ['a', 'b'] | separated }}").render() == "a, b"
+
+
+def test_the_place_line_is_a_list_in_the_edition_language(brochure):
+    html = render.render(brochure, render.environment(PROJECT / "templates", "ar"), OPTIONS)
+    assert "Kisumu، Kisumu County، كينيا" in html
+
+
+def test_the_babel_locale_can_differ_from_the_language():
+    portuguese = render.environment(PROJECT / "templates", "pt")
+    european = render.environment(PROJECT / "templates", "pt", locale="pt_PT")
+    assert portuguese.from_string("{{ 'KE' | country }}").render() == "Quênia"
+    assert european.from_string("{{ 'KE' | country }}").render() == "Quénia"
+    assert european.from_string("{{ text }}").render(text='"x"') == "«x»"  # typography: lang
+
+
+def test_the_css_string_filter_escapes_hostile_text():
+    css_string = render.environment(PROJECT / "templates", "en").filters["css_string"]
+    hostile = '</style><script>alert("x")</script>\\\n\'&'
+    escaped = css_string(hostile)
+    assert escaped == (
+        '"\\3c /style\\3e \\3c script\\3e alert(\\22 x\\22 )\\3c /script\\3e \\5c \\a \\27 \\26 "'
+    )
+    assert css_string("pág.") == '"pág."'
+
+
+def test_words_the_stylesheet_prints_come_from_the_catalog(brochure):
+    spanish = {"p.": "pág."}
+    env = render.environment(PROJECT / "templates", "es", spanish)
+    html = render.render(brochure, env, OPTIONS)
+    assert 'a.xref::after { content: "\\00A0(" "pág." "\\00A0" target-counter(' in html
+    assert 'html { quotes: "«" "»" "“" "”"; }' in html
+    hostile = render.environment(PROJECT / "templates", "es", {"p.": "</style><b>"})
+    assert "</style><b>" not in render.render(brochure, hostile, OPTIONS)
+
+
+def test_translated_template_strings_are_text_not_markup():
+    env = render.environment(PROJECT / "templates", "fr", {"Where": "<b>Où</b>"})
+    assert env.from_string("{{ _('Where') }}").render() == "&lt;b&gt;Où&lt;/b&gt;"
