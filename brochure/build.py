@@ -115,7 +115,11 @@ def _lay_out(
 ) -> tuple[str, typeset.Typeset]:
     """Render the edition to HTML and lay it out in pages, inside the sandbox."""
     env = render.environment(
-        opts.templates_dir, brochure.lang, brochure.interface, mark_untranslated
+        opts.templates_dir,
+        brochure.lang,
+        brochure.interface,
+        mark_untranslated,
+        locale=brochure.locale or None,
     )
     html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
     sandbox = typeset.Sandbox(opts.sandbox_roots)

@@ -128,7 +128,7 @@ def template_entries(templates_dir: Path) -> list[Entry]:
         if isinstance(message, str) and message not in found:
             # Named from the project's root, wherever the content folder is.
             where = Location(f"{templates_dir.name}/{filename}", line)
-            comment = " ".join([f"Template: {filename}", *comments])
+            comment = " — ".join([f"Template: {filename}", *comments])
             found[message] = Entry("", message, where, comment, message, message)
     return list(found.values())
 
