@@ -9,19 +9,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from . import check as check_pages
-from . import content, finish, fonts, i18n, render, typeset
-from .errors import BrochureError, Location, Problem
+from . import content, finish, fonts, i18n, references, render, typeset
+from .errors import BrochureError, Location, Problem, UsageError
 from .markdown import Markdown
 from .model import Brochure, Variant
 
 __all__ = ["BuildOptions", "Progress", "build", "check", "editions", "sources"]
 
-PROJECT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+# A checkout keeps templates/, styles/ and assets/ beside the package; an installed wheel
+# carries them inside it (see pyproject.toml).
+PROJECT = _PACKAGE.parent if (_PACKAGE.parent / "templates").is_dir() else _PACKAGE
 T = TypeVar("T")
 
 
@@ -65,15 +68,18 @@ class Result:
 
 def build(opts: BuildOptions, log: Progress) -> Result:
     """Load, check, render, typeset and finish one edition. Raises BrochureError on errors."""
-    source = log.step("load", content.load, opts.content_dir)
+    source, warnings = log.step("load", _load, opts)
+    name, variant = _variant(source, opts)
+    _stop_on(log.step("styles", _check_styles, opts, variant))
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     edition = log.step("localize", _localize, source, opts, points)
     brochure = edition.brochure
-    _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
+    warnings += _stop_on(log.step("check", fonts.check_glyphs, brochure, points))
+    if opts.strict and warnings:
+        raise BrochureError(_as_errors(warnings))
     if opts.strict and edition.fallbacks:
         pages = _last_layout(opts, brochure)  # refused before typesetting: the last build's pages
         raise BrochureError(_fallback_notes(edition, opts, pages, severity="error"))
-    name, variant = _variant(brochure, opts)
     is_default = name == next(iter(brochure.variants))
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
     mark = opts.mark_untranslated and brochure.lang != source.source_language
@@ -90,8 +96,9 @@ def build(opts: BuildOptions, log: Progress) -> Result:
         opts.out_dir / f"{stem}.pdf",
         variant,
     )
+    findings = tuple(warnings) + laid_out.findings
     if not is_default:  # handouts and the layout report come from the default variant
-        return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings)
+        return Result(pdf, html_path, len(laid_out.document.pages), findings)
     log.step("handouts", finish.handouts, laid_out.document, brochure, opts.out_dir)
     layout = finish.document_pages(laid_out.document, brochure)
     finish.write_atomically(
@@ -102,7 +109,7 @@ def build(opts: BuildOptions, log: Progress) -> Result:
         notes += _layout_fit(
             brochure, layout, opts.out_dir / f"{brochure.slug}-{source.source_language}.layout.json"
         )
-    return Result(pdf, html_path, len(laid_out.document.pages), laid_out.findings + notes)
+    return Result(pdf, html_path, len(laid_out.document.pages), findings + notes)
 
 
 def _lay_out(
@@ -114,14 +121,16 @@ def _lay_out(
     mark_untranslated: bool = False,
 ) -> tuple[str, typeset.Typeset]:
     """Render the edition to HTML and lay it out in pages, inside the sandbox."""
+    options = _render_options(opts, variant)
     env = render.environment(
         opts.templates_dir,
         brochure.lang,
         brochure.interface,
         mark_untranslated,
         locale=brochure.locale or None,
+        image_base=options["content_url"],
     )
-    html = log.step("render", render.render, brochure, env, _render_options(opts, variant))
+    html = log.step("render", render.render, brochure, env, options)
     sandbox = typeset.Sandbox(opts.sandbox_roots)
     laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
     return html, laid_out
@@ -138,7 +147,7 @@ def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) ->
     if lang == brochure.source_language:
         return i18n.Edition(brochure, [])
     if lang not in brochure.languages:
-        raise BrochureError(
+        raise UsageError(
             [
                 Problem(
                     brochure.source,
@@ -285,15 +294,16 @@ def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Proble
     also typeset in memory: WeasyPrint's findings, the size budget, and that every paragraph
     of the content is printed exactly once.
     """
-    brochure = log.step("load", content.load, opts.content_dir)
+    brochure, problems = log.step("load", _load, opts)
+    _name, variant = _variant(brochure, opts)
+    problems += log.step("styles", _check_styles, opts, variant)
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
-    problems = log.step("check", fonts.check_glyphs, brochure, points)
+    problems += log.step("check", fonts.check_glyphs, brochure, points)
     problems += log.step("translations", _check_translations, brochure, opts, points)
     problems += check_pages.image_resolution(brochure, opts.content_dir)
     if quick or any(p.is_error for p in problems):
         _stop_on(problems)
         return problems
-    _name, variant = _variant(brochure, opts)
     stem = f"{brochure.slug}-{brochure.lang}"
     _html, laid_out = _lay_out(brochure, opts, variant, stem, log)
     problems += laid_out.findings
@@ -312,7 +322,8 @@ def _check_translations(
     """Every catalog's faults (errors), and what would fall back to English (warnings)."""
     problems: list[Problem] = []
     templates = i18n.template_entries(opts.templates_dir)
-    segments = i18n.entries(brochure) + templates
+    own = i18n.entries(brochure)
+    segments = own + templates
     for lang in brochure.languages:
         if lang == brochure.source_language:
             continue
@@ -331,7 +342,7 @@ def _check_translations(
             continue
         problems += i18n.check(catalog, path, lang, points, Markdown(lang))
         problems += i18n.dropped_contexts(catalog, path, segments)
-        edition = i18n.localize(brochure, catalog, lang, templates)
+        edition = i18n.localize(brochure, catalog, lang, templates, segments=own)
         states = Counter(s.state.value for s in edition.fallbacks)
         if states:
             problems.append(
@@ -352,7 +363,7 @@ def _check_translations(
 def _variant(brochure: Brochure, opts: BuildOptions) -> tuple[str, Variant]:
     name = opts.variant or next(iter(brochure.variants))
     if name not in brochure.variants:
-        raise BrochureError(
+        raise UsageError(
             [
                 Problem(
                     Location(brochure.source.path, brochure.field_lines.get("variants", 0)),
@@ -388,9 +399,26 @@ def _render_options(opts: BuildOptions, variant: Variant) -> dict[str, object]:
     }
 
 
-def _stop_on(problems: list[Problem] | tuple[Problem, ...]) -> None:
+def _stop_on(problems: list[Problem] | tuple[Problem, ...]) -> list[Problem]:
+    """Raise if any problem is an error; else return them (warnings) to report."""
     if any(p.is_error for p in problems):
         raise BrochureError(problems)
+    return list(problems)
+
+
+def _as_errors(problems: list[Problem]) -> list[Problem]:
+    """`--strict`: what is a warning for a draft is an error for a release."""
+    return [replace(p, severity="error") for p in problems]
+
+
+def _load(opts: BuildOptions) -> tuple[Brochure, list[Problem]]:
+    return content.read(opts.content_dir)
+
+
+def _check_styles(opts: BuildOptions, variant: Variant) -> list[Problem]:
+    """The edition's stylesheets and what they import, by the rule in `references`."""
+    sheets = [opts.project_dir / s for s in _render_options(opts, variant)["stylesheets"]]
+    return references.check_stylesheets(sheets, opts.sandbox_roots[1:])
 
 
 def sources(opts: BuildOptions) -> dict[Path, int]:

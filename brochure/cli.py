@@ -20,7 +20,7 @@ from babel import Locale
 
 from . import build as pipeline
 from . import content, finish, i18n, render
-from .errors import BrochureError, Problem
+from .errors import BrochureError, Problem, UsageError
 from .model import Brochure
 
 __all__ = ["main"]
@@ -117,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "watch":
             return _watch(opts, log)
         return _build(options, opts, log)
+    except UsageError as error:
+        for problem in error.problems:
+            print(f"error: {problem.message}", file=sys.stderr)
+        return 2
     except BrochureError as error:
         if as_json:
             print(_as_json(error.problems))

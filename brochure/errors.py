@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BrochureError", "Location", "Problem"]
+__all__ = ["BrochureError", "Location", "Problem", "UsageError"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -42,6 +42,10 @@ class BrochureError(Exception):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = tuple(sorted(problems, key=_order))
         super().__init__("\n".join(map(str, self.problems)))
+
+
+class UsageError(BrochureError):
+    """The command asked for something the brochure does not have (`--lang xx`): exit code 2."""
 
 
 def _order(problem: Problem) -> tuple[str, int, str]:

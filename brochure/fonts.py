@@ -3,6 +3,9 @@
 Pango would silently fall back to whatever font the machine has for a missing character, so the
 PDF would differ between machines (or show a box). Checking before typesetting names the file,
 the line, the character and its code point instead.
+
+Bidirectional overrides and embeddings (U+202A to U+202E) are warned about too: pasted from the
+web, an invisible U+202E prints the words after it backwards.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from .model import Brochure
 
 __all__ = ["check_glyphs", "coverage"]
 
+# Invisible characters that reorder the text that follows them (a right-to-left mark,
+# U+200F, or an isolate, U+2066 to U+2069, does not: Arabic text may need those).
+_OVERRIDES = {chr(c) for c in range(0x202A, 0x202F)}
 # Characters that never need a glyph: layout controls the typesetter consumes itself.
 _INVISIBLE = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+_INVISIBLE |= {"\u200e", "\u200f", *(chr(c) for c in range(0x2066, 0x206A))} | _OVERRIDES
 
 
 def coverage(fonts_dir: Path) -> frozenset[int]:
@@ -41,6 +48,18 @@ def check_glyphs(brochure: Brochure, points: frozenset[int]) -> list[Problem]:
     for entry in i18n.entries(brochure):
         field = "body" if entry.slot.startswith("body.") else entry.slot
         for offset, char in enumerate(entry.written):
+            if char in _OVERRIDES and (entry.where.path, char) not in seen:
+                seen.add((entry.where.path, char))
+                problems.append(
+                    Problem(
+                        Location(entry.where.path, entry.line_of(offset)),
+                        field,
+                        "bidi-override",
+                        f"an invisible {_describe(char)} makes the text after it run in another "
+                        "direction (the words print reversed); delete it",
+                        "warning",
+                    )
+                )
             if ord(char) in points or char in _INVISIBLE or (entry.where.path, char) in seen:
                 continue
             seen.add((entry.where.path, char))

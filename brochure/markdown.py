@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from babel.numbers import list_currencies
 from markdown_it import MarkdownIt
@@ -177,9 +178,12 @@ def _base(lang: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    href: str
-    text: str
-    line: int  # 0-based line of the block in the Markdown text
+    """A link or an image as written, for the loader to judge."""
+
+    href: str  # the link target or the image source, as the author wrote it
+    text: str  # an image's alt text ("" for a link)
+    line: int  # 0-based line in the Markdown text
+    kind: str = "link"  # "link" (autolinks too) or "image"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +221,7 @@ class Markdown:
     `<h2>` title, so authors never need to know where their file sits in the brochure.
     """
 
-    def __init__(self, lang: str = "en", heading_offset: int = 1):
+    def __init__(self, lang: str = "en", heading_offset: int = 1, image_base: str = ""):
         # No raw HTML: text is text, so neither an editor nor a translator can break the layout.
         md = MarkdownIt(
             "commonmark",
@@ -234,6 +238,7 @@ class Markdown:
         md.add_render_rule("heading_close", lambda _r, *args: self._heading(*args))
         md.add_render_rule("footnote_ref", lambda _r, *args: self._footnote_ref(*args))
         md.add_render_rule("link_open", lambda _r, *args: self._link_open(*args))
+        md.add_render_rule("image", lambda r, *args: self._image(r, *args))
         # Tables get a wrapper block: in a multi-column body it can span all columns, which
         # WeasyPrint does for blocks but not for the table itself.
         md.add_render_rule(
@@ -245,15 +250,27 @@ class Markdown:
         md.core.ruler.after("footnote_tail", "translate", _translate)
         md.core.ruler.after("smartquotes", "typography", functools.partial(_typography, lang=lang))
         self._md = md
+        # The loader's view: the same structure without the typographer (segments, headings),
+        # and every link and image as written, even those the renderer would refuse (file:,
+        # javascript:) and print as text, so that each is judged and located.
+        scan = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+        scan.use(footnote_plugin, inline=False).use(deflist_plugin)
+        scan.use(tasklists_plugin, enabled=False)
+        scan.use(attrs_block_plugin, allowed=("id", "class"))
+        scan.use(attrs_plugin, allowed=("id", "class"))
+        scan.validateLink = lambda _url: True
+        self._scan = scan
+        self._image_base = image_base.rstrip("/")
         self._offset = heading_offset
         self._notes: dict[int, str] = {}
 
     def parse(self, text: str) -> list[Token]:
-        return self._md.parse(text, {})
+        """The tokens of `text` as written: no typography, every link kept (for checks)."""
+        return self._scan.parse(text, {})
 
     def segments(self, text: str) -> list[Segment]:
         """Every translatable block of `text`, in order, with its stable key."""
-        return [segment for segment, _ in _walk(self._md.parse(text, {})) if segment.text.strip()]
+        return [segment for segment, _ in _walk(self.parse(text)) if segment.text.strip()]
 
     def render(
         self,
@@ -279,7 +296,9 @@ class Markdown:
     def stray_markup(self, text: str) -> list[str]:
         """Emphasis or link markers that markdown-it left as literal text: unclosed markup."""
         stray: list[str] = []
-        for token in self._md.parseInline(text, {}):
+        if not re.search(r"[*_\[]", text):
+            return stray
+        for token in self._scan.parseInline(text, {}):
             for child in token.children or ():
                 if child.type == "text":
                     stray += re.findall(r"\*+|_{2,}|\[|\]\(", child.content)
@@ -289,14 +308,26 @@ class Markdown:
         return self._md.renderInline(text)
 
     def links(self, text: str) -> Iterator[Link]:
-        """Every link in `text`, with the line of its block."""
-        line = 0
+        """Every link and image in `text` as written (autolinks and refused schemes too), with
+        its line."""
+        lines = text.splitlines()
         for token in self.parse(text):
-            if token.map:
-                line = token.map[0]
+            if token.type != "inline" or not token.map:
+                continue
             for child in token.children or ():
                 if child.type == "link_open":
-                    yield Link(str(child.attrs.get("href", "")), "", line)
+                    href, alt, kind = str(child.attrs.get("href", "")), "", "link"
+                elif child.type == "image":
+                    href, alt, kind = str(child.attrs.get("src", "")), child.content, "image"
+                else:
+                    continue
+                line = token.map[0]
+                written = (child.markup == "autolink" and href) or _unnormalized(href)
+                for offset, source in enumerate(lines[token.map[0] : token.map[1]]):
+                    if written in source:
+                        line = token.map[0] + offset
+                        break
+                yield Link(href, alt, line, kind)
 
     def headings(self, text: str, level: int = 2) -> list[tuple[str, int]]:
         """The text and 0-based line of every heading of `level` (as written: `##` is 2)."""
@@ -317,12 +348,25 @@ class Markdown:
         note = self._notes.get(tokens[idx].meta["id"], "")
         return f'<span class="footnote">{note}</span>'
 
+    def _image(self, renderer, tokens, idx, options, env) -> str:
+        """Images name files relative to the content folder, wherever the Markdown file is."""
+        token = tokens[idx]
+        src = str(token.attrs.get("src", ""))
+        if self._image_base and not re.match(r"[a-z][a-z0-9+.-]*:|/|#", src):
+            token.attrSet("src", f"{self._image_base}/{src}")
+        return renderer.image(tokens, idx, options, env)
+
     def _link_open(self, tokens, idx, options, env) -> str:
         token = tokens[idx]
         href = str(token.attrs.get("href", ""))
         if href.startswith("#"):
             token.attrSet("class", "xref")
         return self._md.renderer.renderToken(tokens, idx, options, env)
+
+
+def _unnormalized(url: str) -> str:
+    """The URL roughly as written: markdown-it percent-encodes what it stores."""
+    return unquote(url)
 
 
 def _translate(state: StateCore) -> None:

@@ -9,11 +9,19 @@ stable `kind`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from babel import Locale
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from babel import Locale, UnknownLocaleError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 
 from .errors import Location
@@ -37,7 +45,10 @@ _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Z]{2})?")
 _LAST_STEP = re.compile(r"(?:\.[^.\[]*|\[\d+\]|^[^.\[]*)$")
-_COUNTRIES = frozenset(Locale("en").territories)
+_COUNTRIES = frozenset(c for c in Locale("en").territories if c.isalpha() and len(c) == 2)
+_COUNTRY_NAMES = {
+    name.casefold(): code for code, name in Locale("en").territories.items() if code in _COUNTRIES
+}
 
 
 def _text(value: Any) -> str:
@@ -90,16 +101,23 @@ def _date(value: Any) -> dt.date:
 
 def _country(value: Any) -> str:
     if not isinstance(value, str) or value not in _COUNTRIES or not value.isalpha():
+        hint = ""
+        if isinstance(value, str):
+            named = _COUNTRY_NAMES.get(value.strip().casefold())
+            close = difflib.get_close_matches(value.strip().casefold(), _COUNTRY_NAMES, n=1)
+            code = named or (_COUNTRY_NAMES[close[0]] if close else None)
+            code = code or (value.upper() if value.upper() in _COUNTRIES else None)
+            hint = f"; did you mean {code}?" if code else ""
         raise PydanticCustomError(
             "bad-country",
-            "expected an ISO 3166-1 country code like KE or EC, got {got}",
-            {"got": _describe(value)},
+            "expected an ISO 3166-1 country code like KE or EC, got {got}{hint}",
+            {"got": _describe(value), "hint": hint},
         )
     return value
 
 
 def _language(value: Any) -> str:
-    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value) or not _known(value):
         raise PydanticCustomError(
             "bad-language",
             "expected a language code like en, fr or pt-BR, got {got}",
@@ -108,12 +126,27 @@ def _language(value: Any) -> str:
     return value
 
 
+def _known(code: str) -> bool:
+    """A language Babel has data for (dates, numbers, plural forms, country names)."""
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
+
+
 def _number(value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
+        hint = ""
+        if isinstance(value, str) and re.fullmatch(r"0\d+", value.strip()):
+            hint = (
+                f"; a number does not start with 0 (YAML 1.1 reads {value} as an octal "
+                f"number): write {int(value)}"
+            )
         raise PydanticCustomError(
             "not-a-number",
-            "expected a plain number like 1200 or 37.5 (no thousands separators), got {got}",
-            {"got": _describe(value)},
+            "expected a plain number like 1200 or 37.5 (no thousands separators), got {got}{hint}",
+            {"got": _describe(value), "hint": hint},
         )
     return value
 
@@ -185,11 +218,25 @@ class Quote(_Frozen):
     attribution: Text
 
 
+def _alt(value: Any, info: ValidationInfo) -> Any:
+    if value is None and not info.data.get("decorative"):
+        raise PydanticCustomError(
+            "missing",
+            "missing",
+            {
+                "hint": "describe the image for screen readers (or, if it shows nothing a "
+                "reader needs, say `decorative: true`)"
+            },
+        )
+    return value
+
+
 class Image(_Frozen):
     TRANSLATABLE: ClassVar[tuple[str, ...]] = ("alt", "credit")
     src: Text
-    alt: Text | None = None  # required unless the image is marked decorative
     decorative: bool = False  # says nothing a reader needs: screen readers skip it
+    # Required unless the image is decorative: checked with the file's other fields.
+    alt: Annotated[Text | None, AfterValidator(_alt)] = Field(default=None, validate_default=True)
     credit: Text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import traceback
 import unicodedata
 from functools import partial
 from pathlib import Path
@@ -22,6 +23,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from markupsafe import Markup
 
+from .errors import BrochureError, Location, Problem
 from .markdown import Markdown, quotation_marks, typography
 from .model import Brochure, KeyFigure
 
@@ -63,6 +65,7 @@ def environment(
     interface: dict[str, str] | None = None,
     mark_untranslated: bool = False,
     locale: str | None = None,
+    image_base: str = "",
 ) -> jinja2.Environment:
     """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
 
@@ -90,7 +93,7 @@ def environment(
     )
     babel = Locale.parse(locale or lang.replace("-", "_"))
     separator = _list_separator(babel)
-    body = Markdown(lang, heading_offset=1)
+    body = Markdown(lang, heading_offset=1, image_base=image_base)
     env.globals.update(
         quotation_marks=quotation_marks(lang),  # for the stylesheet's `quotes`
         list_separator=separator,  # for a list a template writes out in a loop
@@ -134,7 +137,35 @@ def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any])
         ),
         build_date=brochure.edition,
     )
-    return env.get_template("brochure.html").render(**context)
+    try:
+        return env.get_template("brochure.html").render(**context)
+    except jinja2.TemplateError as error:
+        raise BrochureError([_template_problem(error, env)]) from None
+
+
+def _template_problem(error: jinja2.TemplateError, env: jinja2.Environment) -> Problem:
+    """A template's mistake at its file and line: Jinja knows them for a syntax error; for an
+    error while rendering, the innermost template frame of the traceback does."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        path, line = error.filename or "", error.lineno
+        kind, what = "template-syntax", "Jinja cannot read this template"
+    else:
+        frames = traceback.extract_tb(error.__traceback__)
+        frames = [f for f in frames if f.filename.endswith(".html")]
+        path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("", 0)
+        kind, what = "template-error", "the template failed"
+    searchpath = getattr(env.loader, "searchpath", ["templates"])
+    shown = _shown(path, Path(searchpath[0]))
+    return Problem(Location(shown, line or 0), "", kind, f"{what}: {error.message}")
+
+
+def _shown(path: str, templates_dir: Path) -> str:
+    """A template's path as the project names it: templates/parts/tool.html."""
+    try:
+        inside = Path(path).resolve().relative_to(templates_dir.resolve())
+    except ValueError:
+        return path or str(templates_dir)
+    return str(Path(templates_dir.name) / inside)
 
 
 def _date(value: dt.date, locale: Locale, pattern: str) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .errors import Location, Problem
+from .errors import BrochureError, Location, Problem
 
 __all__ = ["Sandbox", "typeset"]
 
@@ -55,9 +55,25 @@ def typeset(html: str, base_dir: Path, sandbox: Sandbox, source: str) -> Typeset
     `source` names the HTML in findings (the templates and content it came from).
     """
     with _captured_log() as records:
-        document = weasyprint.HTML(
-            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=sandbox
-        ).render(pdf_tags=True)
+        try:
+            document = weasyprint.HTML(
+                string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=sandbox
+            ).render(pdf_tags=True)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as error:  # WeasyPrint's own failure: a located error, not a crash
+            raise BrochureError(
+                [
+                    Problem(
+                        Location(source),
+                        "typeset",
+                        "weasyprint-failed",
+                        f"WeasyPrint could not lay out the pages ({type(error).__name__}: "
+                        f"{error or 'no message'}); the stylesheets are the likely cause: run "
+                        "`check --quick`, which reads them, or undo the last edit of styles/",
+                    )
+                ]
+            ) from None
     findings = [_finding(record, source) for record in records]
     findings += [
         Problem(Location(source), "url", "refused-url", f"not loaded (outside the sandbox): {url}")

@@ -184,7 +184,9 @@ def _faults(
 
 def _targets(text: str, markdown: Markdown) -> list[str]:
     """Every link target and image source of a text, autolinks included, sorted."""
-    found = []
+    found: list[str] = []
+    if not re.search(r"\]\(|\]\[|<|!\[", text):
+        return found
     for block in markdown.parse(text):
         for token in block.children or ():
             if token.type == "link_open":
@@ -195,6 +197,8 @@ def _targets(text: str, markdown: Markdown) -> list[str]:
 
 
 def _html(text: str) -> list[str]:
+    if "<" not in text:
+        return []
     tokens = _HTML.parseInline(text)
     return [c.content for t in tokens for c in t.children or () if c.type == "html_inline"]
 

@@ -40,14 +40,19 @@ def localize(
     lang: str,
     templates: list[Entry] | None = None,
     mark_untranslated: bool = False,
+    segments: list[Entry] | None = None,
 ) -> Edition:
     """The brochure in `lang`, with every segment's standing (what fell back and why).
+
+    `segments` are `entries(brochure)` when the caller has them already.
 
     With `mark_untranslated` (drafts), a field that falls back is prefixed with the source
     language's code in brackets, so a reviewer sees it in titles and fact boxes too (Markdown
     bodies are highlighted by the renderer).
     """
-    standings = judge(entries(brochure) + (templates or []), catalog)
+    if segments is None:
+        segments = entries(brochure)
+    standings = judge(segments + (templates or []), catalog)
     done: dict[tuple[str, str], str] = {}  # (msgctxt, slot) -> translation
     interface: dict[str, str] = {}
     for standing in standings:
