@@ -480,8 +480,10 @@ def test_svgs_inside_svgs_are_limited(content: Path):
 
 
 def test_svg_nesting_and_size_are_limited(content: Path):
-    deep = SVG.format("<g>" * 500 + "</g>" * 500)
-    assert _kinds(content, "deep.svg", deep) == ["svg-too-deep"]
+    _put(content, "deep.svg", SVG.format("<g>" * 500 + "</g>" * 500))
+    [problem] = _judge(content, Path("images/deep.svg"))
+    assert problem.kind == "svg-too-deep"
+    assert "nests elements 501 deep, over the limit of 100" in problem.message
     chain = "".join(f'<g id="c{i + 1}"><use href="#c{i}"/></g>' for i in range(200))
     assert _kinds(content, "chain.svg", SVG.format(f'<defs><rect id="c0"/>{chain}</defs>')) == [
         "svg-too-deep"
