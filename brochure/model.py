@@ -260,7 +260,7 @@ class Limits(_Frozen):
 
     # The largest raster image, width × height in millions of pixels. At most 150: above about
     # 179 Pillow refuses to open an image at all; a 144-megapixel image cost WeasyPrint 1.3 GB.
-    image_megapixels: float = Field(default=40, gt=0, le=150)
+    image_megapixels: Annotated[float, BeforeValidator(_number)] = Field(default=40, gt=0, le=150)
 
 
 class Part(_Frozen):

@@ -525,6 +525,6 @@ def test_a_reference_as_written_is_judged_by_the_same_rule(content: Path, src: s
 def test_the_manifest_limit_defaults_to_40_megapixels_and_is_validated():
     assert Limits().image_megapixels == ImageLimits().megapixels == 40
     assert Limits(image_megapixels=12).image_megapixels == 12
-    for wrong in (0, -1, 151, "many"):
+    for wrong in (0, -1, 151, "many", "12", True, float("nan")):
         with pytest.raises(pydantic.ValidationError):
             Limits(image_megapixels=wrong)
