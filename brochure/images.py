@@ -64,8 +64,8 @@ def judge(
 ) -> list[Problem]:
     """Every problem with the image `src`, each located at `where` / `field`; [] when it may go in.
 
-    `src` is either a `Path` (relative to `content_dir`, or absolute), taken literally, or a
-    `str`: a reference as the author wrote it in Markdown or front matter, relative to
+    `src` is either a `Path`, the file as the loader found it (`content_dir / "images/x.png"`),
+    or a `str`: a reference as the author wrote it in Markdown or front matter, relative to
     `content_dir`, with URL syntax (percent-escapes; `https:`, `file:`, `data:` ... judged by
     the same rule as the references inside an SVG).
     """
@@ -74,7 +74,7 @@ def judge(
         if isinstance(src, str):
             judge.reference(src, judge.root, "", top=True)
         else:
-            judge.file(content_dir / src, "")
+            judge.file(src, "")
     except Exception as error:  # the last wall: a problem, never a traceback
         judge.add("unreadable-image", f"{_short(str(src))} cannot be read: {_said(error)}")
     return judge.problems

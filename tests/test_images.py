@@ -76,6 +76,8 @@ def _put(content: Path, name: str, data: bytes | str) -> Path:
 
 def _judge(content: Path, src: Path | str, limits: ImageLimits = DEFAULT) -> list[Problem]:
     """judge() as the loader calls it; it must never raise, be quick and locate every problem."""
+    if isinstance(src, Path) and not src.is_absolute():
+        src = content / src  # a file is passed as the loader finds it
     start = time.perf_counter()
     problems = judge(src, WHERE, FIELD, content, limits)
     assert time.perf_counter() - start < 1.0
@@ -122,6 +124,18 @@ def _interlaced_png() -> bytes:
 )
 def test_every_image_of_the_sample_passes(folder: Path, path: Path):
     assert _judge(folder, path.relative_to(folder)) == []
+
+
+def test_a_relative_content_folder_works_as_the_loader_passes_it(
+    content: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _put(content, "photo.png", _saved("PNG"))
+    monkeypatch.chdir(content.parent)
+    relative = Path("content")
+    assert judge(relative / "images/photo.png", WHERE, FIELD, relative) == []
+    assert judge("images/photo.png", WHERE, FIELD, relative) == []
+    [problem] = judge(relative / "images/none.png", WHERE, FIELD, relative)
+    assert problem.message.startswith("no image at images/none.png")
 
 
 def test_the_sample_images_pass_as_their_case_studies_name_them():
@@ -237,7 +251,7 @@ def test_pillows_own_bomb_error_never_escapes(content: Path):
     """A limit above Pillow's (a caller's choice) reaches Pillow, which refuses 400 MP itself."""
     rows = bytes(20000 * (1 + 20000 // 8))  # 1-bit grey, all black: 50 MB inflated, 50 kB stored
     _put(content, "black.png", _png(20000, 20000, zlib.compress(rows, 9), depth=1, colour=0))
-    problems = judge(Path("images/black.png"), WHERE, FIELD, content, ImageLimits(megapixels=1000))
+    problems = judge(content / "images/black.png", WHERE, FIELD, content, ImageLimits(1000))
     assert [p.kind for p in problems] == ["too-many-pixels"]
 
 
