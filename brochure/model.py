@@ -33,6 +33,7 @@ __all__ = [
     "Document",
     "Image",
     "KeyFigure",
+    "Limits",
     "Part",
     "Period",
     "Place",
@@ -301,6 +302,14 @@ class Variant(_Frozen):
     size_budget_mb: float | None = Field(default=None, gt=0)  # the build fails above it
 
 
+class Limits(_Frozen):
+    """What the loader accepts from the content, so one file cannot exhaust the machine."""
+
+    # The largest raster image, width × height in millions of pixels. At most 150: above about
+    # 179 Pillow refuses to open an image at all; a 144-megapixel image cost WeasyPrint 1.3 GB.
+    image_megapixels: Annotated[float, BeforeValidator(_number)] = Field(default=40, gt=0, le=150)
+
+
 class Part(_Frozen):
     id: Id
     title: Text
@@ -329,6 +338,7 @@ class Brochure(_Frozen):
     back_matter: tuple[Text, ...] = ()
     # The first variant is the default (its PDF is <slug>-<lang>.pdf; others add -<variant>).
     variants: dict[Id, Variant] = Field(default_factory=lambda: {"screen": Variant()})
+    limits: Limits = Field(default_factory=Limits)
 
     # Filled in by the loader, not by the manifest.
     lang: str = "en"
