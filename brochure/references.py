@@ -65,10 +65,11 @@ def judge_link(href: str, where: Location, field: str, ids: Iterable[str]) -> Pr
     )
 
 
-def image_path(src: str, where: Location, field: str, content_dir: Path) -> Path | Problem | None:
-    """The file an image names (None for an allowed `data:` image), or why it may not be used."""
+def image_path(src: str, where: Location, field: str, content_dir: Path) -> Path | str | Problem:
+    """The file an image names (an allowed `data:` URL as it is, for `images.judge` to read its
+    bytes), or why it may not be used."""
     if src.startswith("data:"):
-        return _data_image(src, where, field)
+        return _data_image(src, where, field) or src
     if _SCHEME.match(src) or src.startswith(("/", "\\", "//")):
         what = (
             "a web address" if src.lower().startswith(("http:", "https:", "//")) else "not a path"
@@ -135,11 +136,11 @@ def check_markdown(
     field: str,
     ids: Iterable[str],
     content_dir: Path,
-) -> tuple[list[Problem], list[tuple[Path, Location]]]:
+) -> tuple[list[Problem], list[tuple[Path | str, Location]]]:
     """Problems with the links and images of one Markdown text, and the image files it names
     (for the image checks)."""
     problems: list[Problem] = []
-    images: list[tuple[Path, Location]] = []
+    images: list[tuple[Path | str, Location]] = []
     ids = list(ids)
     for link in markdown.links(text):
         where = Location(path, first_line + link.line)
@@ -160,7 +161,7 @@ def check_markdown(
         found = image_path(link.href, where, field, content_dir)
         if isinstance(found, Problem):
             problems.append(found)
-        elif found is not None:
+        else:
             images.append((found, where))
     return problems, images
 

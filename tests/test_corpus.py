@@ -7,15 +7,20 @@ typesetting, with the right exit code and no traceback.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import shutil
+import struct
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from PIL import Image as PILImage
 
 from brochure import build, cli, content
 from brochure.errors import BrochureError
@@ -81,7 +86,86 @@ def _huge(copy: ContentCopy) -> None:
     copy.edit(KISUMU, "summary: >-\n", "summary: >-\n  " + "word " * 130_000 + "\n")
 
 
+def _png_claiming(width: int, height: int) -> bytes:
+    """A few hundred bytes whose header claims a huge image (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def _image(name: str, data: bytes, markdown: str | None = None):
+    """Put an image file into the sample and name it from the Kisumu case study."""
+
+    def apply(copy: ContentCopy) -> None:
+        (copy.content / "images" / name).write_bytes(data)
+        if markdown is None:
+            copy.edit(KISUMU, "src: images/kisumu.svg", f"src: images/{name}")
+        else:
+            _insert(markdown)(copy)
+
+    return apply
+
+
+def _truncated_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (120, 80), "teal").save(buffer, "JPEG")
+    return buffer.getvalue()[:-200]
+
+
 CASES = [
+    # 4. Images judged from their bytes before anything decodes them.
+    Case(
+        "image-400-megapixels",
+        _image("bomb.png", _png_claiming(20_000, 20_000)),
+        (Expect(KISUMU, "src: images/bomb.png", "image.src", "too-many-pixels"),),
+    ),
+    Case(
+        "image-truncated-jpeg",
+        _image("cut.jpg", _truncated_jpeg(), "![The market at dusk](images/cut.jpg)"),
+        (Expect(KISUMU, "images/cut.jpg", "body", "truncated-image"),),
+    ),
+    Case(
+        "image-not-an-image",
+        _image("notes.png", b"Meeting notes, not a picture.\n"),
+        (Expect(KISUMU, "src: images/notes.png", "image.src", "unsupported-image"),),
+    ),
+    Case(
+        "image-svg-entity-bomb",
+        _image(
+            "laughs.svg",
+            b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b'<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>',
+            "![A chart](images/laughs.svg)",
+        ),
+        (Expect(KISUMU, "images/laughs.svg", "body", "svg-entities"),),
+    ),
+    Case(
+        "image-svg-remote-reference",
+        _image(
+            "remote.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+            b'<image xlink:href="https://tracker.example/pixel.png" width="1" height="1"/></svg>',
+            "![A chart](images/remote.svg)",
+        ),
+        (Expect(KISUMU, "images/remote.svg", "body", "remote-reference"),),
+    ),
+    Case(
+        "image-data-url-bomb",
+        _insert(
+            "![A tiny chart](data:image/png;base64,"
+            + base64.b64encode(_png_claiming(20_000, 20_000)).decode()
+            + ")"
+        ),
+        (Expect(KISUMU, "data:image/png", "body", "too-many-pixels"),),
+    ),
     # 1. Every URL and path in the sources, judged at load by one rule.
     Case(
         "body-image-missing",

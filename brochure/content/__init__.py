@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import images
 from ..errors import BrochureError, Location, Problem
 from ..model import Brochure, CaseStudy, Chapter, Document, Tool
 from .crosscheck import CASE_STUDY_SECTIONS, cross_check
@@ -64,8 +65,11 @@ def read(content_dir: Path) -> tuple[Brochure, list[Problem]]:
     if manifest is None:
         raise BrochureError(problems)
     brochure = _assemble(manifest, documents, Location(str(manifest_path)), lines)
-    found, _images = cross_check(brochure, content_dir, lines, listed)
+    found, used = cross_check(brochure, content_dir, lines, listed)
     problems += found
+    limits = images.ImageLimits(megapixels=brochure.limits.image_megapixels)
+    for image, where, field in dict.fromkeys(used):
+        problems += images.judge(image, where, field, content_dir, limits)
     if any(p.is_error for p in problems):
         raise BrochureError(problems)
     return brochure, problems

@@ -20,10 +20,10 @@ CASE_STUDY_SECTIONS = ("Context", "Approach", "Results", "Lessons learned")
 
 def cross_check(
     brochure: Brochure, content_dir: Path, manifest_lines: Lines, listed: set[Path]
-) -> tuple[list[Problem], list[tuple[Path, Location, str]]]:
+) -> tuple[list[Problem], list[tuple[Path | str, Location, str]]]:
     """Problems across files, and every image file the brochure uses (path, where, field)."""
     problems: list[Problem] = []
-    images: list[tuple[Path, Location, str]] = []
+    images: list[tuple[Path | str, Location, str]] = []
     manifest = brochure.source.path
     ids: dict[str, Location] = {}
     for index, part in enumerate(brochure.parts):
@@ -66,7 +66,7 @@ def cross_check(
             found = image_path(document.image.src, where, "image.src", content_dir)
             if isinstance(found, Problem):
                 problems.append(found)
-            elif found is not None:
+            else:
                 images.append((found, where, "image.src"))
     problems += _orphans(content_dir, listed, Location(manifest, 1))
     return problems, images
