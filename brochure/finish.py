@@ -3,9 +3,10 @@
 WeasyPrint writes the outline (from the CSS bookmark levels), the document info (from the HTML
 `<meta>` tags) and `/Lang`. Its finisher hook adds what it leaves out: XMP metadata, page labels
 that match the printed folios (roman front matter, arabic from the first part on) and the viewer
-preference that shows the title instead of the file name. The file is written next to its
-destination and moved into place, so a failed build never leaves a half-written PDF or
-overwrites the last good one.
+preference that shows the title instead of the file name. Files are written with
+`outputs.write_atomically`; a build points `finish` and `handouts` at its staging folder, and
+`outputs.Staging` moves the PDF, its handouts and its report into place together, so a failed
+build never leaves a half-written PDF or overwrites the last good one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
@@ -26,6 +25,7 @@ from pypdf import PdfReader
 from .errors import BrochureError, Location, Problem
 from .markdown import typography
 from .model import Brochure, Variant
+from .outputs import write_atomically
 
 __all__ = [
     "document_pages",
@@ -195,24 +195,6 @@ def _labels(count: int, main_start: int) -> list[str]:
     return [roman[i] if i < main_start else str(i - main_start + 1) for i in range(count)]
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        # mkstemp creates the file readable by its owner only; give it the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _finisher(
     brochure: Brochure, main_start: int, identifier: bytes, first_label: int = 1
 ) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
@@ -292,7 +274,8 @@ def _uuid(identifier: bytes) -> str:
 
 
 def handouts(document: weasyprint.Document, brochure: Brochure, out_dir: Path) -> list[Path]:
-    """One PDF per case study and technical tool, cut from the finished layout.
+    """One PDF per case study and technical tool, cut from the finished layout, written as
+    `out_dir/handouts/<lang>/<id>.pdf` (the build passes its staging folder).
 
     No second typesetting: WeasyPrint writes a subset of the laid-out pages with their tags,
     language and bookmarks (splitting the finished file with pypdf would lose all three). Links
