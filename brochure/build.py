@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from . import check as check_pages
-from . import content, finish, fonts, i18n, references, render, typeset
+from . import content, finish, fonts, i18n, outputs, references, render, typeset
 from .errors import BrochureError, Location, Problem, UsageError
 from .markdown import Markdown
 from .model import Brochure, Variant
@@ -84,26 +84,24 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
     mark = opts.mark_untranslated and brochure.lang != source.source_language
     html, laid_out = _lay_out(brochure, opts, variant, stem, log, mark)
-    html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
-    if html_path is not None:
-        finish.write_atomically(html_path, html.encode())
     _stop_on(laid_out.findings)
-    pdf = log.step(
-        "finish",
-        finish.finish,
-        laid_out.document,
-        brochure,
-        opts.out_dir / f"{stem}.pdf",
-        variant,
-    )
+    html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
+    # The edition's files are written aside and replace the previous ones together.
+    names = outputs.edition_names(stem, brochure.lang if is_default else None)
+    with outputs.Staging(opts.out_dir, names) as staged:
+        if html_path is not None:
+            staged.write(html_path.name, html.encode())
+        pdf = opts.out_dir / f"{stem}.pdf"
+        log.step(
+            "finish", finish.finish, laid_out.document, brochure, staged.new / pdf.name, variant
+        )
+        if is_default:  # handouts and the layout report come from the default variant
+            log.step("handouts", finish.handouts, laid_out.document, brochure, staged.new)
+            layout = finish.document_pages(laid_out.document, brochure)
+            staged.write(f"{stem}.layout.json", json.dumps(layout, indent=1).encode())
     findings = tuple(warnings) + laid_out.findings
-    if not is_default:  # handouts and the layout report come from the default variant
+    if not is_default:
         return Result(pdf, html_path, len(laid_out.document.pages), findings)
-    log.step("handouts", finish.handouts, laid_out.document, brochure, opts.out_dir)
-    layout = finish.document_pages(laid_out.document, brochure)
-    finish.write_atomically(
-        opts.out_dir / f"{stem}.layout.json", json.dumps(layout, indent=1).encode()
-    )
     notes = _fallback_notes(edition, opts, layout)
     if brochure.lang != source.source_language:
         notes += _layout_fit(

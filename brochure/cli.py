@@ -1,6 +1,7 @@
 """argv -> exit code: the commands users run, progress with timings, and every error in one list.
 
-Exit codes: 0 success, 1 content errors (all reported together), 2 usage errors.
+Exit codes: 0 success, 1 content errors (all reported together) or an output folder that is
+busy or cannot be written (one line), 2 usage errors, 130 interrupted (Ctrl-C).
 This is the only module that prints; a traceback here means a bug in our code, not the user's.
 """
 
@@ -19,7 +20,7 @@ from typing import Any, TextIO, TypeVar
 from babel import Locale
 
 from . import build as pipeline
-from . import content, finish, i18n, render
+from . import content, i18n, outputs, render
 from .errors import BrochureError, Problem, UsageError
 from .model import Brochure
 
@@ -116,11 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _i18n(options, opts, log)
         if options.command == "watch":
             return _watch(opts, log)
-        return _build(options, opts, log)
+        with outputs.lock(opts.out_dir):  # one build at a time per output folder
+            return _build(options, opts, log)
     except UsageError as error:
         for problem in error.problems:
             print(f"error: {problem.message}", file=sys.stderr)
         return 2
+    except outputs.OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrochureError as error:
         if as_json:
             print(_as_json(error.problems))
@@ -157,15 +165,19 @@ def _watch(opts: pipeline.BuildOptions, log: Progress) -> int:
                     print(f"changed: {', '.join(str(p) for p in changed[:3])}", file=sys.stderr)
                 seen = now
                 try:
-                    result = pipeline.build(opts, log)
+                    with outputs.lock(opts.out_dir):
+                        result = pipeline.build(opts, log)
                     _report(result.findings, sys.stderr)
                     print(f"wrote {result.pdf} ({result.pages} pages)", file=sys.stderr)
                 except BrochureError as error:
                     _report(error.problems, sys.stderr)
                     print("The last good PDF was left as it was.", file=sys.stderr)
+                except outputs.OutputError as error:
+                    print(f"error: {error}", file=sys.stderr)
             time.sleep(1)
-    except KeyboardInterrupt:
-        return 0
+    except KeyboardInterrupt:  # how watching stops; a rebuild it cut short changed nothing
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
@@ -217,7 +229,7 @@ def _i18n(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
                 jobs=jobs,
                 words=sum(j.words for j in jobs),
             )
-            finish.write_atomically(out, html.encode())
+            outputs.write(out, html.encode())
             new = sum(j.new for j in jobs)
             changed = sum(j.changed for j in jobs)
             print(
@@ -260,7 +272,7 @@ def _exchange(
             return 2
         out = options.file or opts.out_dir / "i18n" / f"{brochure.slug}-{options.lang}.xlf"
         data = i18n.export_xliff(catalogs[options.lang], brochure.source_language, options.lang)
-        finish.write_atomically(out, data)
+        outputs.write(out, data)
         print(f"wrote {out} ({data.count(b'<trans-unit ')} units)", file=sys.stderr)
         return 0
     if options.file is None or not options.file.is_file():
