@@ -83,7 +83,7 @@ def over_budget(pdf: bytes, variant: Variant, where: Location) -> list[Problem]:
     budget = variant.size_budget_mb
     if budget is None or len(pdf) <= budget * 1_000_000:
         return []
-    parts = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in _largest(pdf)[:5])
+    parts = ", ".join(f"{name} {_size(size)}" for name, size in _largest(pdf)[:5])
     return [
         Problem(
             where,
@@ -95,22 +95,54 @@ def over_budget(pdf: bytes, variant: Variant, where: Location) -> list[Problem]:
     ]
 
 
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} KB"
+
+
 def _largest(pdf: bytes) -> list[tuple[str, int]]:
-    """The biggest streams of a PDF (embedded fonts and images), named, largest first."""
+    """The biggest parts of a PDF as stored (compressed), named for people, largest first:
+    images with their size in pixels and the page that first shows them, embedded fonts, and
+    each page's own drawing. Every object is counted once, however many pages share it, and
+    images inside form XObjects (where WeasyPrint puts them) are found too."""
     reader = PdfReader(io.BytesIO(pdf))
     sizes: dict[str, int] = {}
-    for page in reader.pages:
-        resources = page.get("/Resources") or {}
-        for name, xobject in (resources.get("/XObject") or {}).items():
+    seen: set[int] = set()
+
+    def stored(reference) -> int:
+        obj = reference.get_object()
+        return len(getattr(obj, "_data", b"") or b"")
+
+    def walk(resources, page: int) -> None:
+        resources = resources.get_object() if resources is not None else {}
+        for xobject in (resources.get("/XObject") or {}).values():
+            if xobject.idnum in seen:
+                continue
+            seen.add(xobject.idnum)
             stream = xobject.get_object()
-            sizes[f"image {name}"] = len(stream.get_data() if hasattr(stream, "get_data") else b"")
+            if stream.get("/Subtype") == "/Image":
+                name = f"image {stream.get('/Width')}×{stream.get('/Height')} px (p. {page})"
+                sizes[name] = sizes.get(name, 0) + stored(xobject)
+            else:  # a form: an SVG image drawn in vectors, or a group of the page's drawing
+                name = f"vector drawing (p. {page})"
+                sizes[name] = sizes.get(name, 0) + stored(xobject)
+                walk(stream.get("/Resources"), page)
         for font in (resources.get("/Font") or {}).values():
             font = font.get_object()
             descendant = font.get("/DescendantFonts", [font])[0].get_object()
-            descriptor = descendant.get("/FontDescriptor", {})
+            descriptor = descendant.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
             for key in ("/FontFile", "/FontFile2", "/FontFile3"):
-                if key in descriptor:
-                    sizes[f"font {font['/BaseFont']}"] = len(descriptor[key].get_object()._data)
+                if key in descriptor and descriptor.raw_get(key).idnum not in seen:
+                    seen.add(descriptor.raw_get(key).idnum)
+                    name = f"font {str(font.get('/BaseFont', '?')).lstrip('/')}"
+                    sizes[name] = sizes.get(name, 0) + stored(descriptor.raw_get(key))
+
+    for number, page in enumerate(reader.pages, start=1):
+        walk(page.get("/Resources"), number)
+        contents = page.get("/Contents")
+        if contents is not None:
+            parts = contents if isinstance(contents.get_object(), list) else [contents]
+            sizes[f"text and drawing of p. {number}"] = sum(stored(c) for c in parts)
     return sorted(sizes.items(), key=lambda item: -item[1])
 
 

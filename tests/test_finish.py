@@ -57,3 +57,16 @@ def test_a_pdf_over_its_budget_is_not_written_and_names_its_largest_parts(tmp_pa
     assert problem.kind == "over-budget"
     assert "largest parts: font" in problem.message
     assert target.read_bytes() == b"last good"
+
+
+def test_the_size_budget_names_what_is_actually_large(sample_pdf):
+    """Each object counted once, images inside forms found, sizes as stored: never '0.0 MB'."""
+    from brochure.errors import Location
+    from brochure.finish import over_budget
+    from brochure.model import Variant
+
+    (problem,) = over_budget(sample_pdf.read_bytes(), Variant(size_budget_mb=0.05), Location("x"))
+    parts = problem.message.split("largest parts: ")[1].split(", ")
+    assert len(parts) == 5
+    assert all(not part.endswith((" 0 KB", " 0.0 MB")) for part in parts)
+    assert "text and drawing of p. " in problem.message  # the overview map's page
