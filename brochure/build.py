@@ -9,53 +9,36 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from . import (
+    cache,
+    content,
+    finish,
+    fonts,
+    i18n,
+    layout,
+    notes,
+    outputs,
+    references,
+    render,
+    typeset,
+)
 from . import check as check_pages
-from . import content, finish, fonts, i18n, outputs, references, render, typeset
 from .errors import BrochureError, Location, Problem, UsageError
 from .markdown import Markdown
 from .model import Brochure, Variant
+from .options import PROJECT, BuildOptions
 
-__all__ = ["BuildOptions", "Progress", "build", "check", "editions", "sources"]
+__all__ = ["PROJECT", "BuildOptions", "Progress", "build", "check", "editions", "sources"]
 
-_PACKAGE = Path(__file__).resolve().parent
-# A checkout keeps templates/, styles/ and assets/ beside the package; an installed wheel
-# carries them inside it (see pyproject.toml).
-PROJECT = _PACKAGE.parent if (_PACKAGE.parent / "templates").is_dir() else _PACKAGE
 T = TypeVar("T")
 
 
 class Progress(Protocol):
     def step(self, name: str, fn: Callable[..., T], *args: Any) -> T: ...
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    content_dir: Path = Path("content")
-    out_dir: Path = Path("build")
-    lang: str | None = None  # None: the manifest's source language
-    write_html: bool = False
-    variant: str | None = None  # None: the manifest's first (default) variant
-    strict: bool = False  # fail on any segment that falls back to the source language
-    mark_untranslated: bool = False  # highlight fallbacks in a draft PDF
-    project_dir: Path = PROJECT  # where templates/, styles/ and assets/ live
-
-    @property
-    def templates_dir(self) -> Path:
-        return self.project_dir / "templates"
-
-    @property
-    def fonts_dir(self) -> Path:
-        return self.project_dir / "assets" / "fonts"
-
-    @property
-    def sandbox_roots(self) -> tuple[Path, ...]:
-        # WeasyPrint resolves url() in CSS against the stylesheet's folder, and the fonts and the
-        # map live in assets/, so the sandbox opens exactly these three folders.
-        return (self.content_dir, self.project_dir / "styles", self.project_dir / "assets")
 
 
 @dataclass(frozen=True)
@@ -66,8 +49,17 @@ class Result:
     findings: tuple[Problem, ...]
 
 
-def build(opts: BuildOptions, log: Progress) -> Result:
-    """Load, check, render, typeset and finish one edition. Raises BrochureError on errors."""
+def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result:
+    """Load, check, render, typeset and finish one edition. Raises BrochureError on errors.
+
+    An edition whose sources are all unchanged is copied from the cache instead (unless
+    `opts.force`); `warm` (from `watch`) keeps fonts, stylesheets and unchanged pieces' layouts
+    from one build to the next."""
+    reused = log.step("cache", cache.reuse, opts)
+    if reused is not None:
+        pdf, cached = reused
+        html = pdf.with_suffix(".html") if opts.write_html else None
+        return Result(pdf, html, cached.pages, cached.findings)
     source, warnings = log.step("load", _load, opts)
     name, variant = _variant(source, opts)
     _stop_on(log.step("styles", _check_styles, opts, variant))
@@ -78,36 +70,47 @@ def build(opts: BuildOptions, log: Progress) -> Result:
     if opts.strict and warnings:
         raise BrochureError(_as_errors(warnings))
     if opts.strict and edition.fallbacks:
-        pages = _last_layout(opts, brochure)  # refused before typesetting: the last build's pages
-        raise BrochureError(_fallback_notes(edition, opts, pages, severity="error"))
+        # Refused before typesetting: the pages are the last build's.
+        last = _read_layout(opts.out_dir / f"{brochure.slug}-{brochure.lang}.layout.json")
+        catalog = i18n.catalog_path(opts.content_dir, brochure.lang)
+        raise BrochureError(notes.fallbacks(edition, catalog, last, severity="error"))
     is_default = name == next(iter(brochure.variants))
     stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
     mark = opts.mark_untranslated and brochure.lang != source.source_language
-    html, laid_out = _lay_out(brochure, opts, variant, stem, log, mark)
+    laid_out, html = _lay_out(brochure, opts, variant, stem, log, warm, mark)
     _stop_on(laid_out.findings)
-    html_path = opts.out_dir / f"{stem}.html" if opts.write_html else None
+    catalog = i18n.catalog_path(opts.content_dir, brochure.lang)
     # The edition's files are written aside and replace the previous ones together.
     names = outputs.edition_names(stem, brochure.lang if is_default else None)
     with outputs.Staging(opts.out_dir, names) as staged:
-        if html_path is not None:
-            staged.write(html_path.name, html.encode())
-        pdf = opts.out_dir / f"{stem}.pdf"
-        log.step(
-            "finish", finish.finish, laid_out.document, brochure, staged.new / pdf.name, variant
-        )
+        if html is not None:
+            staged.write(f"{stem}.html", html.encode())
+        pdf = staged.new / f"{stem}.pdf"
+        log.step("finish", finish.finish, laid_out.document, brochure, pdf, variant)
+        findings = tuple(warnings) + laid_out.findings
         if is_default:  # handouts and the layout report come from the default variant
             log.step("handouts", finish.handouts, laid_out.document, brochure, staged.new)
-            layout = finish.document_pages(laid_out.document, brochure)
-            staged.write(f"{stem}.layout.json", json.dumps(layout, indent=1).encode())
-    findings = tuple(warnings) + laid_out.findings
-    if not is_default:
-        return Result(pdf, html_path, len(laid_out.document.pages), findings)
-    notes = _fallback_notes(edition, opts, layout)
-    if brochure.lang != source.source_language:
-        notes += _layout_fit(
-            brochure, layout, opts.out_dir / f"{brochure.slug}-{source.source_language}.layout.json"
-        )
-    return Result(pdf, html_path, len(laid_out.document.pages), findings + notes)
+            report = finish.document_pages(laid_out.document, brochure)
+            staged.write(f"{stem}.layout.json", json.dumps(report, indent=1).encode())
+            findings += notes.fallbacks(edition, catalog, report)
+            if brochure.lang != source.source_language and opts.compare_layout:
+                english = f"{brochure.slug}-{source.source_language}.layout.json"
+                findings += notes.layout_fit(
+                    brochure.lang, report, _read_layout(opts.out_dir / english)
+                )
+        pages = len(laid_out.document.pages)
+        key = cache.edition_key(opts.content_dir, opts.project_dir, opts.lang, opts.result_options)
+        cache.EditionCache(opts.out_dir).store(key, staged.new, names, findings, pages)
+    html_path = opts.out_dir / f"{stem}.html" if html is not None else None
+    return Result(opts.out_dir / f"{stem}.pdf", html_path, pages, findings)
+
+
+@dataclass
+class Warm:
+    """What `watch` keeps from one build to the next: a typesetter per set of stylesheets,
+    with its fonts loaded and the layouts of unchanged pieces remembered."""
+
+    typesetters: dict[str, typeset.Typesetter] = field(default_factory=dict)
 
 
 def _lay_out(
@@ -116,9 +119,13 @@ def _lay_out(
     variant: Variant,
     stem: str,
     log: Progress,
+    warm: Warm | None = None,
     mark_untranslated: bool = False,
-) -> tuple[str, typeset.Typeset]:
-    """Render the edition to HTML and lay it out in pages, inside the sandbox."""
+    remember: bool = True,
+) -> tuple[layout.Edition, str | None]:
+    """Lay out the edition's pieces inside the sandbox until their page numbers agree; the whole
+    edition as one HTML document too when `--html` asks for it. The page map is kept for the
+    next build unless `remember` is off (`check` writes nothing)."""
     options = _render_options(opts, variant)
     env = render.environment(
         opts.templates_dir,
@@ -128,10 +135,48 @@ def _lay_out(
         locale=brochure.locale or None,
         image_base=options["content_url"],
     )
-    html = log.step("render", render.render, brochure, env, options)
+    typesetter = _typesetter(opts, options["stylesheets"], stem, warm)
+    pagemap = layout.read_pagemap(cache.pagemap_path(opts.out_dir, stem))
+    laid_out = log.step(
+        "typeset",
+        layout.lay_out,
+        brochure,
+        env,
+        options,
+        typesetter,
+        pagemap,
+        stem + ".html",
+    )
+    if remember:
+        layout.write_pagemap(cache.pagemap_path(opts.out_dir, stem), laid_out.pagemap)
+    laid_out = replace(laid_out, findings=typesetter.findings + laid_out.findings)
+    html = None
+    if opts.write_html:
+        numbers = render.PageNumbers(laid_out.pagemap.numbers())
+        html = render.render(brochure, env, options, numbers)
+    return laid_out, html
+
+
+def _typesetter(
+    opts: BuildOptions, stylesheets: list[str], stem: str, warm: Warm | None
+) -> typeset.Typesetter:
+    """The edition's typesetter: a warm one from `watch` while its stylesheets are unchanged."""
+    sheets = [opts.project_dir / s for s in stylesheets]
+    key = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in sheets)
+    if warm is not None and key in warm.typesetters:
+        return warm.typesetters[key]
     sandbox = typeset.Sandbox(opts.sandbox_roots)
-    laid_out = log.step("typeset", typeset.typeset, html, opts.project_dir, sandbox, stem + ".html")
-    return html, laid_out
+    typesetter = typeset.Typesetter(sheets, opts.project_dir, sandbox, stem + ".html")
+    if warm is not None:
+        warm.typesetters = {key: typesetter}  # one set of stylesheets at a time
+    return typesetter
+
+
+def _read_layout(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) -> i18n.Edition:
@@ -164,125 +209,37 @@ def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) ->
     return i18n.localize(brochure, catalog, lang, templates, opts.mark_untranslated)
 
 
-def _last_layout(opts: BuildOptions, brochure: Brochure) -> dict[str, dict[str, object]]:
-    path = opts.out_dir / f"{brochure.slug}-{brochure.lang}.layout.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-_WHY = {
-    i18n.State.FUZZY: "fuzzy",
-    i18n.State.UNTRANSLATED: "untranslated",
-    i18n.State.STALE: "stale",
-}
-
-
-def _fallback_notes(
-    edition: i18n.Edition,
-    opts: BuildOptions,
-    layout: dict[str, dict[str, object]],
-    severity: str = "warning",
-) -> tuple[Problem, ...]:
-    """What was set in the source language: one finding per source file, with its pages, and
-    one per stale segment at the catalog's line (a translation of an older English is never
-    printed)."""
-    lang = edition.brochure.lang
-    po = str(i18n.catalog_path(opts.content_dir, lang))
-    by_file: dict[str, list[i18n.Standing]] = {}
-    for standing in edition.fallbacks:
-        by_file.setdefault(standing.entry.where.path, []).append(standing)
-    notes = []
-    for standings in by_file.values():
-        entry = standings[0].entry
-        labels = layout.get(entry.context, {}).get("labels")
-        pages = f" (PDF pages {labels[0]}–{labels[-1]})" if labels else ""
-        why = Counter(_WHY[s.state] for s in standings)
-        count = len(standings)
-        notes.append(
-            Problem(
-                entry.where,
-                "translation",
-                "fallback",
-                f"{count} segment{'s' * (count != 1)} not translated into {lang} "
-                f"({', '.join(f'{n} {state}' for state, n in why.items())}), set in English"
-                f"{pages}",
-                severity,
-            )
-        )
-        for standing in standings:
-            if standing.state is not i18n.State.STALE:
-                continue
-            old = standing.message
-            where = standing.entry.where
-            if old is None:
-                message = (
-                    f"not in {lang}.po: the English at {where} is newer than the catalog; "
-                    "run `i18n update`, then translate it"
-                )
-                notes.append(Problem(where, standing.entry.context, "stale", message, severity))
-                continue
-            message = (
-                f"stale: this translation is of an older English of {where}, so the English "
-                f"is printed{pages}; run `i18n update` and review it"
-            )
-            location = Location(po, old.string_line or old.line)
-            notes.append(Problem(location, standing.entry.context, "stale", message, severity))
-    return tuple(notes)
-
-
-def _layout_fit(
-    brochure: Brochure, layout: dict[str, dict[str, object]], source_layout: Path
-) -> tuple[Problem, ...]:
-    """Warnings for documents the translation made longer than in the source language."""
-    if not source_layout.exists():
-        return ()
-    before = json.loads(source_layout.read_text())
-    notes = []
-    for document in brochure.documents:
-        was, now = before.get(document.id, {}), layout.get(document.id, {})
-        if now.get("title_lines", 0) > was.get("title_lines", 99):
-            notes.append(
-                Problem(
-                    document.source,
-                    "title",
-                    "longer-title",
-                    f"the title {document.title!r} takes {now['title_lines']} lines in "
-                    f"{brochure.lang}, {was['title_lines']} in the source language",
-                    "warning",
-                )
-            )
-        if now.get("facts_mm", 0) > 1.15 * was.get("facts_mm", 1e9):
-            notes.append(
-                Problem(
-                    document.source,
-                    "facts",
-                    "taller-fact-box",
-                    f"the fact box is {now['facts_mm']} mm tall in {brochure.lang}, "
-                    f"{was['facts_mm']} mm in the source language",
-                    "warning",
-                )
-            )
-        old, new = was.get("pages"), now.get("pages")
-        if old and new and new > old:
-            notes.append(
-                Problem(
-                    document.source,
-                    "layout",
-                    "longer-translation",
-                    f"{document.title!r} takes {new} pages in {brochure.lang}, {old} in the "
-                    "source language; shorten the translation or check the page breaks",
-                    "warning",
-                )
-            )
-    return tuple(notes)
-
-
-def editions(opts: BuildOptions) -> list[tuple[str, str]]:
-    """Every (language, variant) the manifest publishes, source language and default first."""
+def editions(opts: BuildOptions, langs: list[str] | None = None) -> list[tuple[str, str]]:
+    """(language, variant) of every edition to build: every language of the manifest, or
+    `langs`, each in every variant; the source language and the default variant first."""
     brochure = content.load(opts.content_dir)
-    return [(lang, name) for lang in brochure.languages for name in brochure.variants]
+    unknown = [lang for lang in langs or () if lang not in brochure.languages]
+    if unknown:
+        raise UsageError(
+            [
+                Problem(
+                    brochure.source,
+                    "languages",
+                    "unknown-language",
+                    f"{lang!r} is not one of the manifest's languages "
+                    f"({', '.join(brochure.languages)})",
+                )
+                for lang in unknown
+            ]
+        )
+    chosen = [lang for lang in brochure.languages if not langs or lang in langs]
+    return [(lang, name) for lang in chosen for name in brochure.variants]
+
+
+def layout_fit(opts: BuildOptions, lang: str) -> tuple[Problem, ...]:
+    """The layout-fit warnings of a translated edition, from its and the source language's
+    layout reports (`build --all` compares once every edition is built)."""
+    brochure = content.load(opts.content_dir)
+    if lang == brochure.source_language:
+        return ()
+    report = _read_layout(opts.out_dir / f"{brochure.slug}-{lang}.layout.json")
+    english = _read_layout(opts.out_dir / f"{brochure.slug}-{brochure.source_language}.layout.json")
+    return notes.layout_fit(lang, report, english)
 
 
 def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Problem]:
@@ -303,7 +260,7 @@ def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Proble
         _stop_on(problems)
         return problems
     stem = f"{brochure.slug}-{brochure.lang}"
-    _html, laid_out = _lay_out(brochure, opts, variant, stem, log)
+    laid_out, _html = _lay_out(brochure, opts, variant, stem, log, remember=False)
     problems += laid_out.findings
     pdf = log.step("finish", finish.pdf_bytes, laid_out.document, brochure, variant)
     problems += finish.over_budget(pdf, variant, Location(str(opts.out_dir / f"{stem}.pdf")))

@@ -161,6 +161,12 @@ def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[st
     }
     for item, lines in zip(brochure.documents, _title_lines(document), strict=False):
         layout.get(item.id, {})["title_lines"] = lines
+    for item in brochure.documents:
+        if item.id in layout:
+            layout[item.id] |= {
+                "title": item.title,
+                "source": [item.source.path, item.source.line],
+            }
     studies = [d.id for d in brochure.documents if d.kind == "case-study"]
     for id_, height in zip(studies, _heights(document, "facts"), strict=False):
         layout.get(id_, {})["facts_mm"] = round(height * 25.4 / 96, 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -277,6 +277,7 @@ class Markdown:
         text: str,
         translations: Mapping[str, str] | None = None,
         mark_missing: bool = False,
+        pages: Callable[[str], str] | None = None,
     ) -> str:
         """HTML for `text`; `translations` (segment key -> inline text) replace the blocks' text.
 
@@ -284,7 +285,11 @@ class Markdown:
         emphasis and links but never the document's structure. With `mark_missing`, blocks
         without a translation are wrapped in `<span class="untranslated">` (drafts).
         """
-        env: dict = {"translations": translations or {}, "mark_missing": mark_missing}
+        env: dict = {
+            "translations": translations or {},
+            "mark_missing": mark_missing,
+            "pages": pages,
+        }
         tokens = self._md.parse(text, env)
         body, notes = _split_footnotes(tokens)
         self._notes = {
@@ -361,6 +366,8 @@ class Markdown:
         href = str(token.attrs.get("href", ""))
         if href.startswith("#"):
             token.attrSet("class", "xref")
+            if env.get("pages") is not None:  # the page the reference prints, from the page map
+                token.attrSet("data-page", env["pages"](href[1:]))
         return self._md.renderer.renderToken(tokens, idx, options, env)
 
 

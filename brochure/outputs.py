@@ -45,6 +45,7 @@ __all__ = [
     "LOCK",
     "OutputError",
     "Staging",
+    "adopt",
     "edition_names",
     "lock",
     "write",
@@ -120,6 +121,12 @@ def lock(folder: Path) -> Iterator[None]:
             with suppress(OSError):
                 os.ftruncate(fd, 0)  # no pid: nobody holds it
         os.close(fd)
+
+
+def adopt(folder: Path) -> None:
+    """In a worker process of a build whose parent holds `folder`'s lock (`build --all`): write
+    there as if this process held it. The parent keeps the lock until every worker is done."""
+    _held.add(os.path.realpath(folder))
 
 
 def _busy(fd: int, folder: Path) -> str:

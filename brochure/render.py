@@ -13,6 +13,7 @@ import math
 import re
 import traceback
 import unicodedata
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, TypedDict
@@ -26,8 +27,9 @@ from markupsafe import Markup
 from .errors import BrochureError, Location, Problem
 from .markdown import Markdown, quotation_marks, typography
 from .model import Brochure, KeyFigure
+from .parts import PLACEHOLDER, Piece, pieces
 
-__all__ = ["environment", "map_pins", "render", "report"]
+__all__ = ["PageNumbers", "environment", "map_pins", "render", "render_piece", "report"]
 
 
 class TemplateContext(TypedDict):
@@ -41,6 +43,23 @@ class TemplateContext(TypedDict):
     titles: dict[str, str]  # id -> title of every part and document, for cross-references
     pins: dict[str, tuple[float, float]]  # case-study id -> (left %, top %) on the overview map
     build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
+    pieces: list[Piece]  # the edition's pieces, in order (brochure/parts.py)
+
+
+class PageNumbers:
+    """The page labels the text prints, from the page map, and which ones it asked for.
+
+    Templates call `page(id)`; Markdown cross-references carry `data-page` too. What was asked
+    for is what the build must verify after layout.
+    """
+
+    def __init__(self, numbers: Mapping[str, str] | None = None):
+        self.numbers: Mapping[str, str] = numbers or {}
+        self.asked: set[str] = set()
+
+    def __call__(self, anchor: str) -> str:
+        self.asked.add(anchor)
+        return self.numbers.get(anchor, PLACEHOLDER)
 
 
 class _Interface:
@@ -97,10 +116,13 @@ def environment(
     env.globals.update(
         quotation_marks=quotation_marks(lang),  # for the stylesheet's `quotes`
         list_separator=separator,  # for a list a template writes out in a loop
+        page=PageNumbers(),  # replaced by `render` with the page map of the layout at hand
     )
     env.filters.update(
         markdown=lambda text, translations=None: Markup(
-            body.render(text, translations, mark_missing=mark_untranslated)
+            body.render(
+                text, translations, mark_missing=mark_untranslated, pages=env.globals["page"]
+            )
         ),
         inline=lambda text: Markup(body.render_inline(text)),
         date=partial(_date, locale=babel, pattern="d MMMM y"),
@@ -114,33 +136,61 @@ def environment(
     return env
 
 
-def render(brochure: Brochure, env: jinja2.Environment, options: dict[str, Any]) -> str:
-    """The brochure as one HTML document; `options` carries `stylesheets` and `content_url`."""
-    titles = {part.id: part.title for part in brochure.parts}
-    titles |= {document.id: document.title for document in brochure.documents}
-    context = TemplateContext(
-        brochure=brochure,
-        lang=brochure.lang,
-        direction="rtl"
-        if Locale.parse(brochure.lang.replace("-", "_")).character_order == "right-to-left"
-        else "ltr",
-        stylesheets=list(options["stylesheets"]),
-        # A path is not prose: Markup keeps the typography finalizer off it.
-        content_url=Markup(options["content_url"]),
-        titles=titles,
-        pins=dict(
-            zip(
-                (s.id for s in brochure.case_studies),
-                map_pins([(s.place.lat, s.place.lon) for s in brochure.case_studies]),
-                strict=True,
-            )
-        ),
-        build_date=brochure.edition,
-    )
+def render(
+    brochure: Brochure,
+    env: jinja2.Environment,
+    options: dict[str, Any],
+    numbers: PageNumbers | None = None,
+) -> str:
+    """The whole edition as one HTML document (`build --html`, the benchmark's yardstick).
+
+    `options` carries `stylesheets` and `content_url`; `numbers` the page labels to print.
+    """
+    return _render(env, "brochure.html", _context(brochure, options), numbers)
+
+
+def render_piece(
+    brochure: Brochure,
+    env: jinja2.Environment,
+    options: dict[str, Any],
+    piece: Piece,
+    numbers: PageNumbers,
+) -> str:
+    """One piece of the edition as its own HTML document, without stylesheet links: the build
+    passes the stylesheets, parsed once, to every piece's layout."""
+    context = _context(brochure, {**options, "stylesheets": []})
+    return _render(env, "part.html", {**context, "piece": piece}, numbers)
+
+
+def _render(
+    env: jinja2.Environment, template: str, context: dict[str, Any], numbers: PageNumbers | None
+) -> str:
+    env.globals["page"] = numbers if numbers is not None else PageNumbers()
     try:
-        return env.get_template("brochure.html").render(**context)
+        return env.get_template(template).render(**context)
     except jinja2.TemplateError as error:
         raise BrochureError([_template_problem(error, env)]) from None
+
+
+def _context(brochure: Brochure, options: dict[str, Any]) -> dict[str, Any]:
+    titles = {part.id: part.title for part in brochure.parts}
+    titles |= {document.id: document.title for document in brochure.documents}
+    rtl = Locale.parse(brochure.lang.replace("-", "_")).character_order == "right-to-left"
+    places = [(s.place.lat, s.place.lon) for s in brochure.case_studies]
+    return dict(
+        TemplateContext(
+            brochure=brochure,
+            lang=brochure.lang,
+            direction="rtl" if rtl else "ltr",
+            stylesheets=list(options["stylesheets"]),
+            # A path is not prose: Markup keeps the typography finalizer off it.
+            content_url=Markup(options["content_url"]),
+            titles=titles,
+            pins=dict(zip((s.id for s in brochure.case_studies), map_pins(places), strict=True)),
+            build_date=brochure.edition,
+            pieces=pieces(brochure),
+        )
+    )
 
 
 def _template_problem(error: jinja2.TemplateError, env: jinja2.Environment) -> Problem:

@@ -8,19 +8,22 @@ finding with its source, instead of scrolling past on stderr.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .errors import BrochureError, Location, Problem
 
-__all__ = ["Sandbox", "typeset"]
+__all__ = ["Sandbox", "Typeset", "Typesetter", "typeset"]
 
 
 @dataclass
@@ -54,11 +57,73 @@ def typeset(html: str, base_dir: Path, sandbox: Sandbox, source: str) -> Typeset
 
     `source` names the HTML in findings (the templates and content it came from).
     """
+    return _lay_out(
+        lambda: weasyprint.HTML(
+            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=sandbox
+        ).render(pdf_tags=True),
+        sandbox,
+        source,
+    )
+
+
+class Typesetter:
+    """Lays out many HTML documents of one edition with its stylesheets parsed once and its
+    fonts loaded once, and remembers each layout by the HTML it came from: a piece whose HTML
+    did not change is not laid out again (within one process: `watch` keeps it warm)."""
+
+    def __init__(self, stylesheets: list[Path], base_dir: Path, sandbox: Sandbox, source: str):
+        self.base_url = base_dir.resolve().as_uri() + "/"
+        self.sandbox = sandbox
+        self.font_config = FontConfiguration()
+        self._laid_out: dict[str, Typeset] = {}
+
+        def parse() -> list[weasyprint.CSS]:
+            return [
+                weasyprint.CSS(
+                    filename=str(path), url_fetcher=sandbox, font_config=self.font_config
+                )
+                for path in stylesheets
+            ]
+
+        self.stylesheets, self.findings = _run(parse, sandbox, source)
+
+    def knows(self, html: str) -> bool:
+        """Whether this HTML was laid out already (and will not be again)."""
+        return hashlib.sha256(html.encode()).hexdigest() in self._laid_out
+
+    def lay_out(self, html: str, source: str) -> Typeset:
+        """The pages of one HTML document, laid out once for the same HTML."""
+        key = hashlib.sha256(html.encode()).hexdigest()
+        if key not in self._laid_out:
+            self._laid_out[key] = _lay_out(
+                lambda: weasyprint.HTML(
+                    string=html, base_url=self.base_url, url_fetcher=self.sandbox
+                ).render(stylesheets=self.stylesheets, font_config=self.font_config, pdf_tags=True),
+                self.sandbox,
+                source,
+            )
+        return self._laid_out[key]
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop the layouts of HTML no longer in use (`keep`: the HTML still wanted)."""
+        wanted = {hashlib.sha256(html.encode()).hexdigest() for html in keep}
+        self._laid_out = {k: v for k, v in self._laid_out.items() if k in wanted}
+
+
+def _lay_out(render: Callable[[], weasyprint.Document], sandbox: Sandbox, source: str) -> Typeset:
+    document, findings = _run(render, sandbox, source)
+    return Typeset(document, findings)
+
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[], T], sandbox: Sandbox, source: str) -> tuple[T, tuple[Problem, ...]]:
+    """Run WeasyPrint with its log captured as findings; its failure is a located error."""
+    sandbox.refused.clear()
     with _captured_log() as records:
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=sandbox
-            ).render(pdf_tags=True)
+            result = work()
         except (KeyboardInterrupt, MemoryError):
             raise
         except Exception as error:  # WeasyPrint's own failure: a located error, not a crash
@@ -79,7 +144,7 @@ def typeset(html: str, base_dir: Path, sandbox: Sandbox, source: str) -> Typeset
         Problem(Location(source), "url", "refused-url", f"not loaded (outside the sandbox): {url}")
         for url in dict.fromkeys(sandbox.refused)
     ]
-    return Typeset(document, tuple(findings))
+    return result, tuple(findings)
 
 
 @contextmanager

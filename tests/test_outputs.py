@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from brochure import cli, content, finish, fonts, outputs
+from brochure import cache, cli, content, finish, fonts, outputs
 
 from .conftest import CONTENT, ROOT, SLUG
 
@@ -104,11 +104,11 @@ def _copy_previous(previous_dir: Path, parent: Path) -> Path:
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (the lock file aside) -> its SHA-256."""
+    """Every file under `folder` (the lock file and the cache aside) -> its SHA-256."""
     return {
         path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != outputs.LOCK
+        if path.is_file() and path.name != outputs.LOCK and cache.FOLDER not in path.parts
     }
 
 
@@ -142,7 +142,8 @@ def test_handouts_of_removed_case_studies_disappear_and_other_editions_stay(
     assert "handouts/xx/kisumu.pdf" in others
     assert {n: d for n, d in after.items() if n not in _edition_en(after)} == others
     # What killed builds left is gone: temporary files and the staging folder.
-    assert not [p.name for p in rebuilt.rglob(".*") if p.name != outputs.LOCK]
+    left = [p for p in rebuilt.rglob(".*") if p.name != outputs.LOCK]
+    assert not [p.name for p in left if cache.FOLDER not in p.parts]
 
 
 def test_two_builds_into_one_folder_at_once_one_stops(

@@ -1,5 +1,7 @@
 """render: templates receive data and return one HTML document; Python adds no markup."""
 
+import re
+
 import jinja2
 import pytest
 
@@ -28,7 +30,7 @@ def test_the_document_carries_language_title_and_metadata(html, brochure):
 def test_every_document_has_an_anchor_and_a_contents_entry(html, brochure):
     for document in brochure.documents:
         assert f'id="{document.id}"' in html
-        assert f'<a href="#{document.id}">' in html
+        assert re.search(f'<a href="#{document.id}" data-page="[0-9ivx]+">', html)
 
 
 def test_case_studies_show_their_facts_formatted_for_the_locale(html):
@@ -127,7 +129,7 @@ def test_words_the_stylesheet_prints_come_from_the_catalog(brochure):
     spanish = {"p.": "pág."}
     env = render.environment(PROJECT / "templates", "es", spanish)
     html = render.render(brochure, env, OPTIONS)
-    assert 'a.xref::after { content: "\\00A0(" "pág." "\\00A0" target-counter(' in html
+    assert 'a.xref::after { content: "\\00A0(" "pág." "\\00A0" attr(data-page) ")"; }' in html
     assert 'html { quotes: "«" "»" "“" "”"; }' in html
     hostile = render.environment(PROJECT / "templates", "es", {"p.": "</style><b>"})
     assert "</style><b>" not in render.render(brochure, hostile, OPTIONS)
