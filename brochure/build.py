@@ -32,7 +32,18 @@ from .markdown import Markdown
 from .model import Brochure, Variant
 from .options import PROJECT, BuildOptions
 
-__all__ = ["PROJECT", "BuildOptions", "Progress", "build", "check", "editions", "sources"]
+__all__ = [
+    "PROJECT",
+    "BuildOptions",
+    "Preview",
+    "Progress",
+    "Warm",
+    "build",
+    "check",
+    "editions",
+    "preview",
+    "sources",
+]
 
 T = TypeVar("T")
 
@@ -127,14 +138,7 @@ def _lay_out(
     edition as one HTML document too when `--html` asks for it. The page map is kept for the
     next build unless `remember` is off (`check` writes nothing)."""
     options = _render_options(opts, variant)
-    env = render.environment(
-        opts.templates_dir,
-        brochure.lang,
-        brochure.interface,
-        mark_untranslated,
-        locale=brochure.locale or None,
-        image_base=options["content_url"],
-    )
+    env = _environment(brochure, opts, options, mark_untranslated)
     typesetter = _typesetter(opts, options["stylesheets"], stem, warm)
     pagemap = layout.read_pagemap(cache.pagemap_path(opts.out_dir, stem))
     laid_out = log.step(
@@ -155,6 +159,66 @@ def _lay_out(
         numbers = render.PageNumbers(laid_out.pagemap.numbers())
         html = render.render(brochure, env, options, numbers)
     return laid_out, html
+
+
+def _environment(
+    brochure: Brochure, opts: BuildOptions, options: dict[str, object], mark: bool
+) -> Any:
+    return render.environment(
+        opts.templates_dir,
+        brochure.lang,
+        brochure.interface,
+        mark,
+        locale=brochure.locale or None,
+        image_base=str(options["content_url"]),
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One document's pages, laid out alone as the page map places them."""
+
+    document: str  # its id
+    pdf: Path
+    pages: int
+
+
+def preview(opts: BuildOptions, log: Progress, warm: Warm, changed: Path) -> Preview | None:
+    """The document whose source file is `changed`, as a PDF of its own pages in
+    `<out>/preview/<id>.pdf`: what `watch` shows within a second of a save, before the whole
+    edition is rebuilt. None when the file is not one document's (the manifest, a template, a
+    stylesheet). Raises BrochureError like a build when the sources are wrong."""
+    source, _warnings = log.step("load", _load, opts)
+    document = next(
+        (d for d in source.documents if Path(d.source.path).resolve() == changed.resolve()),
+        None,
+    )
+    if document is None:
+        return None
+    name, variant = _variant(source, opts)
+    edition = _localize(source, opts, fonts.coverage(opts.fonts_dir))
+    brochure = edition.brochure
+    is_default = name == next(iter(brochure.variants))
+    stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
+    options = _render_options(opts, variant)
+    env = _environment(brochure, opts, options, opts.mark_untranslated)
+    typesetter = _typesetter(opts, options["stylesheets"], stem, warm)
+    pagemap = layout.read_pagemap(cache.pagemap_path(opts.out_dir, stem))
+    laid = log.step(
+        "preview",
+        layout.lay_out_one,
+        brochure,
+        env,
+        options,
+        typesetter,
+        pagemap,
+        document.id,
+        stem + ".html",
+    )
+    _stop_on(laid.findings)
+    pdf = opts.out_dir / "preview" / f"{document.id}.pdf"
+    outputs.write(pdf, laid.document.write_pdf())
+    return Preview(document.id, pdf, len(laid.document.pages))
 
 
 def _typesetter(

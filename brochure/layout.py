@@ -25,7 +25,7 @@ from .outputs import write_atomically
 from .parts import PLACEHOLDER, PageMap, Piece, folio, pieces
 from .typeset import Typeset, Typesetter
 
-__all__ = ["MAX_ROUNDS", "Edition", "lay_out", "read_pagemap", "write_pagemap"]
+__all__ = ["MAX_ROUNDS", "Edition", "lay_out", "lay_out_one", "read_pagemap", "write_pagemap"]
 
 MAX_ROUNDS = 4
 
@@ -92,6 +92,30 @@ def lay_out(
             )
         ]
     )
+
+
+def lay_out_one(
+    brochure: Brochure,
+    env: jinja2.Environment,
+    options: dict[str, object],
+    typesetter: Typesetter,
+    pagemap: PageMap,
+    key: str,
+    source: str,
+) -> Typeset:
+    """One piece (by its key: a document's id, `part:<id>`, `front`) laid out alone, where the
+    page map puts it, with the numbers the map gives: a preview, not checked against the rest
+    of the edition (the full build that follows is)."""
+    plan = pieces(brochure)
+    first_main = next(p.key for p in plan if p.first)
+    starts = dict(pagemap.placements([p.key for p in plan], first_main))
+    piece = next(p for p in plan if p.key == key)
+    side, counter = folio(starts[key], pagemap.main_start)
+    numbers = render.PageNumbers(pagemap.numbers())
+    html = render.render_piece(
+        brochure, env, options, replace(piece, side=side, folio=counter), numbers
+    )
+    return typesetter.lay_out(html, source)
 
 
 def read_pagemap(path: Path) -> PageMap:
