@@ -58,6 +58,8 @@ class Result:
     html: Path | None
     pages: int
     findings: tuple[Problem, ...]
+    cached: bool = False  # copied from the cache, not built
+    laid_out: int = 0  # pieces laid out by this build (the others were remembered by `warm`)
 
 
 def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result:
@@ -70,7 +72,7 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
     if reused is not None:
         pdf, cached = reused
         html = pdf.with_suffix(".html") if opts.write_html else None
-        return Result(pdf, html, cached.pages, cached.findings)
+        return Result(pdf, html, cached.pages, cached.findings, cached=True)
     source, warnings = log.step("load", _load, opts)
     name, variant = _variant(source, opts)
     _stop_on(log.step("styles", _check_styles, opts, variant))
@@ -113,7 +115,9 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
         key = cache.edition_key(opts.content_dir, opts.project_dir, opts.lang, opts.result_options)
         cache.EditionCache(opts.out_dir).store(key, staged.new, names, findings, pages)
     html_path = opts.out_dir / f"{stem}.html" if html is not None else None
-    return Result(opts.out_dir / f"{stem}.pdf", html_path, pages, findings)
+    return Result(
+        opts.out_dir / f"{stem}.pdf", html_path, pages, findings, laid_out=laid_out.laid_out
+    )
 
 
 @dataclass
@@ -170,7 +174,7 @@ def _environment(
         brochure.interface,
         mark,
         locale=brochure.locale or None,
-        image_base=str(options["content_url"]),
+        content_dir=opts.content_dir,
     )
 
 
@@ -226,7 +230,8 @@ def _typesetter(
 ) -> typeset.Typesetter:
     """The edition's typesetter: a warm one from `watch` while its stylesheets are unchanged."""
     sheets = [opts.project_dir / s for s in stylesheets]
-    key = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in sheets)
+    # Whatever the stylesheets read (fonts, the map) is in styles/ and assets/.
+    key = cache.digest([opts.project_dir / "styles", opts.project_dir / "assets"], stylesheets)
     if warm is not None and key in warm.typesetters:
         return warm.typesetters[key]
     sandbox = typeset.Sandbox(opts.sandbox_roots)

@@ -64,6 +64,16 @@ def edition_key(
     return digest.hexdigest()
 
 
+def digest(folders: list[Path], names: list[str]) -> str:
+    """A SHA-256 of the files in `folders` and of `names` (what a warm typesetter was made
+    from: if it changes, the typesetter is made anew)."""
+    hashed = hashlib.sha256("|".join(names).encode())
+    for folder in folders:
+        for path in _files(folder):
+            _add(hashed, folder.parent, path)
+    return hashed.hexdigest()
+
+
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 

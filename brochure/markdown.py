@@ -221,7 +221,12 @@ class Markdown:
     `<h2>` title, so authors never need to know where their file sits in the brochure.
     """
 
-    def __init__(self, lang: str = "en", heading_offset: int = 1, image_base: str = ""):
+    def __init__(
+        self,
+        lang: str = "en",
+        heading_offset: int = 1,
+        image_url: Callable[[str], str] | None = None,
+    ):
         # No raw HTML: text is text, so neither an editor nor a translator can break the layout.
         md = MarkdownIt(
             "commonmark",
@@ -260,7 +265,7 @@ class Markdown:
         scan.use(attrs_plugin, allowed=("id", "class"))
         scan.validateLink = lambda _url: True
         self._scan = scan
-        self._image_base = image_base.rstrip("/")
+        self._image_url = image_url
         self._offset = heading_offset
         self._notes: dict[int, str] = {}
 
@@ -357,8 +362,8 @@ class Markdown:
         """Images name files relative to the content folder, wherever the Markdown file is."""
         token = tokens[idx]
         src = str(token.attrs.get("src", ""))
-        if self._image_base and not re.match(r"[a-z][a-z0-9+.-]*:|/|#", src):
-            token.attrSet("src", f"{self._image_base}/{src}")
+        if self._image_url is not None and not re.match(r"[a-z][a-z0-9+.-]*:|/|#", src):
+            token.attrSet("src", self._image_url(src))
         return renderer.image(tokens, idx, options, env)
 
     def _link_open(self, tokens, idx, options, env) -> str:

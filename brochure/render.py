@@ -9,6 +9,7 @@ written into a `<style>` element as CSS strings by the `css_string` filter.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import traceback
@@ -44,6 +45,25 @@ class TemplateContext(TypedDict):
     pins: dict[str, tuple[float, float]]  # case-study id -> (left %, top %) on the overview map
     build_date: dt.date  # the edition date, never the clock, so rebuilds are identical
     pieces: list[Piece]  # the edition's pieces, in order (brochure/parts.py)
+
+
+class ImageURLs:
+    """An image's URL from its path in the content folder, with a version taken from its bytes
+    (`?v=…`): replacing the file changes the HTML, so a layout remembered for the old HTML is
+    never reused with the new picture."""
+
+    def __init__(self, content_dir: Path):
+        self.root = content_dir.resolve()
+        self._versions: dict[str, str] = {}
+
+    def __call__(self, src: str) -> str:
+        if src not in self._versions:
+            try:
+                digest = hashlib.sha256((self.root / src).read_bytes()).hexdigest()[:12]
+            except OSError:
+                digest = "missing"
+            self._versions[src] = digest
+        return Markup(f"{self.root.as_uri()}/{src}?v={self._versions[src]}")
 
 
 class PageNumbers:
@@ -84,7 +104,7 @@ def environment(
     interface: dict[str, str] | None = None,
     mark_untranslated: bool = False,
     locale: str | None = None,
-    image_base: str = "",
+    content_dir: Path | None = None,
 ) -> jinja2.Environment:
     """A fresh Jinja2 environment for one language: autoescaped, strict, with locale filters.
 
@@ -112,11 +132,14 @@ def environment(
     )
     babel = Locale.parse(locale or lang.replace("-", "_"))
     separator = _list_separator(babel)
-    body = Markdown(lang, heading_offset=1, image_base=image_base)
+    images = ImageURLs(content_dir) if content_dir is not None else None
+    body = Markdown(lang, heading_offset=1, image_url=images)
     env.globals.update(
         quotation_marks=quotation_marks(lang),  # for the stylesheet's `quotes`
         list_separator=separator,  # for a list a template writes out in a loop
         page=PageNumbers(),  # replaced by `render` with the page map of the layout at hand
+        # An image of the content folder, by its path there.
+        image_url=images if images is not None else (lambda src: src),
     )
     env.filters.update(
         markdown=lambda text, translations=None: Markup(

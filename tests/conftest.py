@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from brochure import cli
 
@@ -86,3 +88,33 @@ def french_pdf(sample_pdf: Path) -> Path:
 @pytest.fixture(scope="session")
 def spanish_pdf(sample_pdf: Path) -> Path:
     return _edition(sample_pdf, "es")
+
+
+def small_brochure(folder: Path, keep: tuple[str, ...], languages: tuple[str, ...] = ()) -> Path:
+    """The sample cut down to the files in `keep`, in the source language and `languages`:
+    the other files removed and links to them left as plain text (catalogs kept as they are,
+    so their messages for removed files are simply unused)."""
+    shutil.copytree(CONTENT, folder)
+    manifest = yaml.safe_load((folder / "brochure.yaml").read_text(encoding="utf-8"))
+    manifest["languages"] = [manifest["source_language"], *languages]
+    manifest["parts"] = [
+        {**part, "files": [f for f in part["files"] if f in keep]}
+        for part in manifest["parts"]
+        if set(part["files"]) & set(keep)
+    ]
+    text = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
+    (folder / "brochure.yaml").write_text(text, encoding="utf-8")
+    listed = {*keep, *manifest.get("front_matter", []), *manifest.get("back_matter", [])}
+    for path in folder.rglob("*.md"):
+        if path.relative_to(folder).as_posix() not in listed:
+            path.unlink()
+            continue
+        text = re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"\1", path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+    if not languages:
+        shutil.rmtree(folder / "locales")
+    kept = {Path(name).stem for name in keep}
+    for image in (folder / "images").iterdir():
+        if image.stem not in kept:
+            image.unlink()
+    return folder

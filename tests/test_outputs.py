@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,11 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from brochure import cache, cli, content, finish, fonts, outputs
 
-from .conftest import CONTENT, ROOT, SLUG
+from .conftest import CONTENT, ROOT, SLUG, small_brochure
 
 EN = f"{SLUG}-en"
 SCRIPT = str(ROOT / "make_brochure.py")
@@ -41,32 +39,8 @@ KEEP = (
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample cut down to one guideline, one tool and two case studies, in English only:
-    the other files removed and links to them left as plain text."""
-    folder = tmp_path_factory.mktemp("small") / "content"
-    shutil.copytree(CONTENT, folder)
-    manifest = yaml.safe_load((folder / "brochure.yaml").read_text(encoding="utf-8"))
-    manifest["languages"] = [manifest["source_language"]]
-    manifest["parts"] = [
-        {**part, "files": [f for f in part["files"] if f in KEEP]}
-        for part in manifest["parts"]
-        if set(part["files"]) & set(KEEP)
-    ]
-    text = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
-    (folder / "brochure.yaml").write_text(text, encoding="utf-8")
-    listed = {*KEEP, *manifest.get("front_matter", []), *manifest.get("back_matter", [])}
-    for path in folder.rglob("*.md"):
-        if path.relative_to(folder).as_posix() not in listed:
-            path.unlink()
-            continue
-        text = re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"\1", path.read_text(encoding="utf-8"))
-        path.write_text(text, encoding="utf-8")
-    shutil.rmtree(folder / "locales")
-    kept = {Path(name).stem for name in KEEP}
-    for image in (folder / "images").iterdir():
-        if image.stem not in kept:
-            image.unlink()
-    return folder
+    """The sample cut down to one guideline, one tool and two case studies, in English only."""
+    return small_brochure(tmp_path_factory.mktemp("small") / "content", KEEP)
 
 
 @pytest.fixture(scope="module")
