@@ -22,6 +22,7 @@ from . import (
     layout,
     notes,
     outputs,
+    parts,
     references,
     render,
     typeset,
@@ -144,7 +145,7 @@ def _lay_out(
     options = _render_options(opts, variant)
     env = _environment(brochure, opts, options, mark_untranslated)
     typesetter = _typesetter(opts, options["stylesheets"], stem, warm)
-    pagemap = layout.read_pagemap(cache.pagemap_path(opts.out_dir, stem))
+    pagemap = _first_guess(opts, brochure, stem)
     laid_out = log.step(
         "typeset",
         layout.lay_out,
@@ -163,6 +164,19 @@ def _lay_out(
         numbers = render.PageNumbers(laid_out.pagemap.numbers())
         html = render.render(brochure, env, options, numbers)
     return laid_out, html
+
+
+def _first_guess(opts: BuildOptions, brochure: Brochure, stem: str) -> parts.PageMap:
+    """The page map to start from: this edition's last one; else its language's default
+    variant's (the same pages, bleed aside); else the first language's (the same pieces, a
+    rough guess). Whatever it says is checked against the pages."""
+    default = f"{brochure.slug}-{brochure.lang}"
+    first = f"{brochure.slug}-{brochure.languages[0]}"
+    for edition in dict.fromkeys((stem, default, first)):
+        pagemap = layout.read_pagemap(cache.pagemap_path(opts.out_dir, edition))
+        if pagemap.anchors:
+            return pagemap
+    return parts.PageMap()
 
 
 def _environment(

@@ -57,6 +57,9 @@ def build_all(
         jobs, mp_context=context, initializer=outputs.adopt, initargs=(opts.out_dir,)
     ) as pool:
         pending: dict[Future, tuple[str, str]] = {}
+        # Default variants first: the others then start from their page maps (same pages).
+        default = editions[0][1] if editions else ""
+        editions = sorted(editions, key=lambda edition: edition[1] != default)
         for lang, variant in editions:
             single = replace(opts, lang=lang, variant=variant, compare_layout=False)
             pending[pool.submit(_build_one, single)] = (lang, variant)
