@@ -21,7 +21,9 @@ from .console import Progress, as_json, report
 from .errors import BrochureError, UsageError
 from .options import BuildOptions
 
-__all__ = ["main"]
+__all__ = ["PORT", "main"]
+
+PORT = 8765  # the preview page's, on 127.0.0.1 (`watch --serve`, `serve`)
 
 DESCRIPTION = """\
 Build the brochure: YAML + Markdown sources in content/ become a typeset PDF in build/.
@@ -29,7 +31,8 @@ Build the brochure: YAML + Markdown sources in content/ become a typeset PDF in 
 commands:
   build   (default) validate, typeset and write build/<slug>-<lang>.pdf
   check   report every problem (content, translations, pages), write nothing
-  watch   rebuild whenever a source, template or stylesheet changes
+  watch   on every save: the edited part's preview, then the edition
+  serve   watch, and a preview page on http://127.0.0.1:8765/ that reloads itself
   i18n    translation catalogs: extract, update, status, changes, export, import
 
 examples:
@@ -38,6 +41,7 @@ examples:
   python make_brochure.py build --html         also write the intermediate HTML
   python make_brochure.py build --lang fr      the French edition
   python make_brochure.py build --all          every language in the manifest
+  python make_brochure.py watch --serve        rebuild on save, show the pages in a browser
   python make_brochure.py i18n extract         write content/locales/brochure.pot
   python make_brochure.py i18n update          merge it into every <lang>.po
   python make_brochure.py i18n status          how far each translation is
@@ -122,8 +126,9 @@ def _run(options: argparse.Namespace, opts: BuildOptions, log: Progress, in_json
         return 0
     if options.command == "i18n":
         return commands.i18n_command(options, opts, log)
-    if options.command == "watch":
-        return commands.watch(opts, log)
+    if options.command in ("watch", "serve"):
+        serving = options.command == "serve" or options.serve
+        return commands.watch(opts, log, options.port if serving else None)
     with outputs.lock(opts.out_dir):  # one build at a time per output folder
         return commands.build(options, opts, log)
 
@@ -131,6 +136,13 @@ def _run(options: argparse.Namespace, opts: BuildOptions, log: Progress, in_json
 def _single(options: argparse.Namespace) -> bool:
     """A build of one edition (the cache answers it without the pipeline)."""
     return not options.all and len(options.lang or []) <= 1 and not options.jobs
+
+
+def _port(text: str) -> int:
+    """`--port`: a TCP port number (0: any free one)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def _one(lang: str | list[str] | None) -> str | None:
@@ -197,10 +209,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="highlight text that falls back to the source language (drafts)",
     )
-    watching = commands.add_parser(
-        "watch", parents=[common], help="rebuild whenever a source file changes"
-    )
-    watching.add_argument("--lang", metavar="CODE", help="the language to build")
+    for name, purpose in (
+        ("watch", "on every save, the edited part's preview, then the edition"),
+        ("serve", "watch --serve: rebuild on every save and show the pages in a browser"),
+    ):
+        watching = commands.add_parser(name, parents=[common], help=purpose)
+        watching.add_argument("--lang", metavar="CODE", help="the language to build")
+        if name == "watch":
+            watching.add_argument(
+                "--serve", action="store_true", help="also serve a preview page on 127.0.0.1"
+            )
+        watching.add_argument(
+            "--port",
+            type=_port,
+            default=PORT,
+            metavar="N",
+            help=f"the preview page's port on 127.0.0.1 (default: {PORT}; 0: any free one)",
+        )
     checking = commands.add_parser(
         "check", parents=[common], help="report every problem, errors and warnings; write nothing"
     )

@@ -1,6 +1,6 @@
 """The commands users run -> what each does, with the pipeline loaded: build (one edition, or
-several over the pool), watch, i18n. `cli` parses the command line, finds a cached edition
-without loading any of this, and turns errors into exit codes.
+several over the pool), watch and serve (`brochure.preview`), i18n. `cli` parses the command
+line, finds a cached edition without loading any of this, and turns errors into exit codes.
 """
 
 from __future__ import annotations
@@ -8,16 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
-from pathlib import Path
 
 from babel import Locale
 
 from . import build as pipeline
 from . import content, i18n, outputs, pool, render
 from .console import Progress, report
-from .errors import BrochureError
 from .model import Brochure
 
 __all__ = ["build", "i18n_command", "watch"]
@@ -57,32 +54,12 @@ def build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
     return 1 if failed else 0
 
 
-def watch(opts: pipeline.BuildOptions, log: Progress) -> int:
-    """Rebuild whenever a source, template, stylesheet or asset changes; Ctrl-C stops."""
-    print("watching content/, templates/, styles/ and assets/ (Ctrl-C stops)", file=sys.stderr)
-    seen: dict[Path, int] = {}
-    try:
-        while True:
-            now = pipeline.sources(opts)
-            if now != seen:
-                changed = sorted(p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p))
-                if seen:
-                    print(f"changed: {', '.join(str(p) for p in changed[:3])}", file=sys.stderr)
-                seen = now
-                try:
-                    with outputs.lock(opts.out_dir):
-                        result = pipeline.build(opts, log)
-                    report(result.findings, sys.stderr)
-                    print(f"wrote {result.pdf} ({result.pages} pages)", file=sys.stderr)
-                except BrochureError as error:
-                    report(error.problems, sys.stderr)
-                    print("The last good PDF was left as it was.", file=sys.stderr)
-                except outputs.OutputError as error:
-                    print(f"error: {error}", file=sys.stderr)
-            time.sleep(1)
-    except KeyboardInterrupt:  # how watching stops; a rebuild it cut short changed nothing
-        print("interrupted", file=sys.stderr)
-        return 130
+def watch(opts: pipeline.BuildOptions, log: Progress, port: int | None = None) -> int:
+    """On every save, the edited part's preview and then the edition; with a port, also the
+    preview page on 127.0.0.1 (`brochure.preview`). Ctrl-C stops (130)."""
+    from .preview import watch as watching  # watchfiles and the server: only for watch
+
+    return watching(opts, log, port)
 
 
 def i18n_command(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
