@@ -22,6 +22,7 @@ lint: $(VENV)/ready
 	$(VENV)/bin/ruff format --check .
 
 test: lint                       ## lint, then run the whole test suite (CI runs this)
+	bash scripts/system-deps.sh --browser
 	$(PY) -m pytest
 
 format: $(VENV)/ready
