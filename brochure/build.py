@@ -103,7 +103,8 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
         log.step("finish", finish.finish, laid_out.document, brochure, pdf, variant)
         findings = tuple(warnings) + laid_out.findings
         if is_default:  # handouts and the layout report come from the default variant
-            log.step("handouts", finish.handouts, laid_out.document, brochure, staged.new)
+            handouts = warm.handouts if warm is not None else None
+            log.step("handouts", finish.handouts, laid_out.document, brochure, staged.new, handouts)
             report = finish.document_pages(laid_out.document, brochure)
             staged.write(f"{stem}.layout.json", json.dumps(report, indent=1).encode())
             findings += notes.fallbacks(edition, catalog, report)
@@ -127,6 +128,7 @@ class Warm:
     with its fonts loaded and the layouts of unchanged pieces remembered."""
 
     typesetters: dict[str, typeset.Typesetter] = field(default_factory=dict)
+    handouts: dict[tuple, bytes] = field(default_factory=dict)  # see finish.handouts
 
 
 def _lay_out(

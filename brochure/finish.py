@@ -311,17 +311,27 @@ def _uuid(identifier: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def handouts(document: weasyprint.Document, brochure: Brochure, out_dir: Path) -> list[Path]:
+def handouts(
+    document: weasyprint.Document,
+    brochure: Brochure,
+    out_dir: Path,
+    written_before: dict[tuple, bytes] | None = None,
+) -> list[Path]:
     """One PDF per case study and technical tool, cut from the finished layout, written as
     `out_dir/handouts/<lang>/<id>.pdf` (the build passes its staging folder).
 
     No second typesetting: WeasyPrint writes a subset of the laid-out pages with their tags,
     language and bookmarks (splitting the finished file with pypdf would lose all three). Links
     to pages outside the handout are dropped; their text stays.
+
+    `written_before` (kept by `watch`) remembers each handout's bytes by the very page objects
+    it was cut from, its first folio and its metadata: a handout whose pages were not laid out
+    again is not written again.
     """
     main_start = main_matter_start(document, brochure)
     spans = _spans(document, brochure)
     written = []
+    used: dict[tuple, bytes] = {}
     for item in brochure.documents:
         if item.kind not in ("case-study", "tool") or item.id not in spans:
             continue
@@ -330,20 +340,37 @@ def handouts(document: weasyprint.Document, brochure: Brochure, out_dir: Path) -
             _without_outside_links(p, document.pages[first:last])
             for p in document.pages[first:last]
         ]
-        handout = document.copy(pages)
-        handout.metadata = copy.copy(document.metadata)
-        handout.metadata.title = typography(f"{item.title} — {brochure.title}", brochure.lang)
-        handout.metadata.description = getattr(item, "summary", None) or brochure.subtitle
-        edition = brochure.model_copy(update={"title": handout.metadata.title})
-        identifier = _identifier(edition)
-        pdf = handout.write_pdf(
-            finisher=_finisher(edition, 0, identifier, first_label=first - main_start + 1),
-            pdf_identifier=identifier,
-            pdf_tags=True,
+        title = typography(f"{item.title} — {brochure.title}", brochure.lang)
+        description = getattr(item, "summary", None) or brochure.subtitle
+        key = (
+            item.id,
+            tuple(document.pages[first:last]),  # the page objects themselves: kept alive here
+            first - main_start,
+            title,
+            description,
+            brochure.lang,
+            brochure.edition,
         )
+        pdf = (written_before or {}).get(key)
+        if pdf is None:
+            handout = document.copy(pages)
+            handout.metadata = copy.copy(document.metadata)
+            handout.metadata.title = title
+            handout.metadata.description = description
+            edition = brochure.model_copy(update={"title": title})
+            identifier = _identifier(edition)
+            pdf = handout.write_pdf(
+                finisher=_finisher(edition, 0, identifier, first_label=first - main_start + 1),
+                pdf_identifier=identifier,
+                pdf_tags=True,
+            )
+        used[key] = pdf
         path = out_dir / "handouts" / brochure.lang / f"{item.id}.pdf"
         write_atomically(path, pdf)
         written.append(path)
+    if written_before is not None:  # only this build's: the pages of older layouts can go
+        written_before.clear()
+        written_before.update(used)
     return written
 
 
