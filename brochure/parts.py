@@ -35,6 +35,7 @@ class Piece:
     part: Part | None = None
     document: Document | None = None
     number: int = 0  # the part's number (divider) or the document's number within its part
+    part_number: int = 0  # the number of the part it belongs to (its colour), 0 outside parts
     first: bool = False  # the first part's divider: arabic folios start there
     running: bool = False  # starts inside a part: seeds the running head with its title
     side: str = "recto"  # where its first page falls: recto or verso (set per layout)
@@ -59,9 +60,28 @@ def pieces(brochure: Brochure) -> list[Piece]:
     out = [Piece("front", "front")]
     out += [Piece(d.id, "front-document", document=d) for d in brochure.front_documents]
     for index, part in enumerate(brochure.parts):
-        out.append(Piece(f"part:{part.id}", "divider", part, number=index + 1, first=index == 0))
+        out.append(
+            Piece(
+                f"part:{part.id}",
+                "divider",
+                part,
+                number=index + 1,
+                part_number=index + 1,
+                first=index == 0,
+            )
+        )
         for number, document in enumerate(part.documents, start=1):
-            out.append(Piece(document.id, "document", part, document, number, running=True))
+            out.append(
+                Piece(
+                    document.id,
+                    "document",
+                    part,
+                    document,
+                    number,
+                    part_number=index + 1,
+                    running=True,
+                )
+            )
     out += [Piece(d.id, "back-document", document=d) for d in brochure.back_documents]
     out.append(Piece("back-cover", "back-cover"))
     return out
