@@ -246,9 +246,7 @@ class Markdown:
         md.add_render_rule("image", lambda r, *args: self._image(r, *args))
         # Tables get a wrapper block: in a multi-column body it can span all columns, which
         # WeasyPrint does for blocks but not for the table itself.
-        md.add_render_rule(
-            "table_open", lambda r, *args: '<div class="table-wrap">' + r.renderToken(*args)
-        )
+        md.add_render_rule("table_open", _table_open)
         md.add_render_rule("table_close", lambda r, *args: r.renderToken(*args) + "</div>")
         # Translations go in once the block structure and the footnotes are final (so segment
         # keys are those `segments` gives), before the typographer's rules see the text.
@@ -283,8 +281,13 @@ class Markdown:
         translations: Mapping[str, str] | None = None,
         mark_missing: bool = False,
         pages: Callable[[str], str] | None = None,
+        sections: bool = False,
     ) -> str:
         """HTML for `text`; `translations` (segment key -> inline text) replace the blocks' text.
+
+        With `sections`, each `##` section is wrapped in a `<div class="section">` (tools: kept
+        on one page); not in multi-column bodies, whose tables span the columns only as their
+        direct children.
 
         Only the inline content of a block is ever replaced, so a translation can change words,
         emphasis and links but never the document's structure. With `mark_missing`, blocks
@@ -301,6 +304,7 @@ class Markdown:
             note_id: self._md.renderer.render(inner, self._md.options, env).strip()
             for note_id, inner in notes.items()
         }
+        body = _sections(body) if sections else body
         return self._md.renderer.render(body, self._md.options, env)
 
     def stray_markup(self, text: str) -> list[str]:
@@ -374,6 +378,38 @@ class Markdown:
             if env.get("pages") is not None:  # the page the reference prints, from the page map
                 token.attrSet("data-page", env["pages"](href[1:]))
         return self._md.renderer.renderToken(tokens, idx, options, env)
+
+
+SMALL_TABLE = 6  # rows: a table this short is never split across pages
+
+
+def _table_open(renderer, tokens: list[Token], idx: int, options, env) -> str:
+    """A table in a wrapper block, which a multi-column body can span (WeasyPrint spans blocks,
+    not tables); a table of a few rows is marked small, to be kept on one page."""
+    rows = 0
+    for token in tokens[idx:]:
+        if token.type == "table_close":
+            break
+        rows += token.type == "tr_open"
+    small = " table-wrap--small" if rows <= SMALL_TABLE else ""
+    return f'<div class="table-wrap{small}">' + renderer.renderToken(tokens, idx, options, env)
+
+
+def _sections(tokens: list[Token]) -> list[Token]:
+    """Each `##` section of a body in a `<div class="section">`: what a stylesheet keeps together
+    (a tool's phase on one page) or lets flow (a chapter's columns)."""
+    out: list[Token] = []
+    opened = False
+    for token in tokens:
+        if token.type == "heading_open" and token.tag == "h2" and token.level == 0:
+            if opened:
+                out.append(Token("html_block", "", 0, content="</div>\n"))
+            out.append(Token("html_block", "", 0, content='<div class="section">\n'))
+            opened = True
+        out.append(token)
+    if opened:
+        out.append(Token("html_block", "", 0, content="</div>\n"))
+    return out
 
 
 def _unnormalized(url: str) -> str:

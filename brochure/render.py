@@ -142,9 +142,13 @@ def environment(
         image_url=images if images is not None else (lambda src: src),
     )
     env.filters.update(
-        markdown=lambda text, translations=None: Markup(
+        markdown=lambda text, translations=None, sections=False: Markup(
             body.render(
-                text, translations, mark_missing=mark_untranslated, pages=env.globals["page"]
+                text,
+                translations,
+                mark_missing=mark_untranslated,
+                pages=env.globals["page"],
+                sections=sections,
             )
         ),
         inline=lambda text: Markup(body.render_inline(text)),
