@@ -93,6 +93,9 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
     mark = opts.mark_untranslated and brochure.lang != source.source_language
     laid_out, html = _lay_out(brochure, opts, variant, stem, log, warm, mark)
     _stop_on(laid_out.findings)
+    unfit = [p for p in laid_out.findings if p.kind in layout.LAYOUT_FAULTS]
+    if opts.strict and unfit:  # a release has no nearly empty page and no broken spread
+        raise BrochureError(_as_errors(unfit))
     catalog = i18n.catalog_path(opts.content_dir, brochure.lang)
     # The edition's files are written aside and replace the previous ones together.
     names = outputs.edition_names(stem, brochure.lang if is_default else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -25,7 +26,15 @@ from .outputs import write_atomically
 from .parts import PLACEHOLDER, PageMap, Piece, folio, pieces
 from .typeset import Typeset, Typesetter
 
-__all__ = ["MAX_ROUNDS", "Edition", "lay_out", "lay_out_one", "read_pagemap", "write_pagemap"]
+__all__ = [
+    "LAYOUT_FAULTS",
+    "MAX_ROUNDS",
+    "Edition",
+    "lay_out",
+    "lay_out_one",
+    "read_pagemap",
+    "write_pagemap",
+]
 
 MAX_ROUNDS = 4
 
@@ -58,18 +67,31 @@ def lay_out(
         numbers = render.PageNumbers(pagemap.numbers())
         placed: list[tuple[Piece, str, Typeset]] = []
         index, main_start = 0, None
+        fits: dict[str, int] = {}
+        advice: list[Problem] = []
         for piece in plan:
             if piece.first:
                 main_start = index
+            if piece.spread and index % 2 == 0:  # a spread opens on a left-hand page
+                side, counter = folio(index, main_start)
+                blank = replace(piece, kind="blank", key=f"blank:{piece.key}", side=side)
+                html = render.render_piece(brochure, env, options, blank, numbers)
+                placed.append((blank, html, typesetter.lay_out(html, source)))
+                index += 1
             side, counter = folio(index, main_start)
-            placed_piece = replace(piece, side=side, folio=counter)
-            html = render.render_piece(brochure, env, options, placed_piece, numbers)
-            known = typesetter.knows(html)
-            laid = typesetter.lay_out(html, source)
-            fresh += not known
-            placed.append((placed_piece, html, laid))
+            fitted, html, laid, count, problems = _fit(
+                replace(piece, side=side, folio=counter),
+                partial(render.render_piece, brochure, env, options, numbers=numbers),
+                typesetter,
+                source,
+            )
+            fresh += count
+            fits[piece.key] = fitted.fit
+            advice += problems
+            placed.append((fitted, html, laid))
             index += len(laid.document.pages)
         found = _read_map(placed, main_start)
+        found.fits = {key: fit for key, fit in fits.items() if fit}
         wrong = _disagreements(numbers, found)
         step(f"round {round_}: {fresh} pieces laid out, {len(wrong)} numbers to correct")
         if not wrong:
@@ -77,7 +99,7 @@ def lay_out(
             document = placed[0][2].document.copy(
                 [page for _, _, laid in placed for page in laid.document.pages]
             )
-            findings = tuple(f for *_, laid in placed for f in laid.findings)
+            findings = tuple(f for *_, laid in placed for f in laid.findings) + tuple(advice)
             return Edition(document, found, findings, round_, fresh, tuple(placed))
         pagemap = found
     raise BrochureError(
@@ -92,6 +114,85 @@ def lay_out(
             )
         ]
     )
+
+
+# Copyfitting: how full a document's last page must be, and the fits to try in order, from the
+# plain setting to a little tighter (+) or a little looser (-).
+MIN_FILL = 0.25
+FITS = (0, 1, -1, 2, -2)
+LAYOUT_FAULTS = ("broken-spread", "nearly-empty-page")  # what `build --strict` refuses
+
+
+def _fit(
+    piece: Piece,
+    html_of: Callable[[Piece], str],
+    typesetter: Typesetter,
+    source: str,
+) -> tuple[Piece, str, Typeset, int, list[Problem]]:
+    """The piece laid out at the first fit, in the order of FITS, that leaves no page nearly
+    empty and keeps a case study on its two pages: always the same order, so the same sources
+    give the same pages whatever the last build did. When no fit works, the plain setting and
+    what is wrong with it, as warnings."""
+    tried: list[tuple[Piece, str, Typeset, list[Problem]]] = []
+    count = 0
+    for fit in FITS:
+        candidate = replace(piece, fit=fit)
+        html = html_of(candidate)
+        count += not typesetter.knows(html)
+        laid = typesetter.lay_out(html, source)
+        problems = _fit_problems(candidate, laid)
+        if not problems:
+            return candidate, html, laid, count, []
+        tried.append((candidate, html, laid, problems))
+        if candidate.document is None or candidate.kind == "front":
+            break  # only documents are copyfitted
+    plain = next((t for t in tried if t[0].fit == 0), tried[0])
+    return plain[0], plain[1], plain[2], count, plain[3]
+
+
+def _fit_problems(piece: Piece, laid: Typeset) -> list[Problem]:
+    if piece.document is None:
+        return []
+    pages = laid.document.pages
+    where = piece.document.source
+    if piece.spread and len(pages) != 2:
+        return [
+            Problem(
+                where,
+                "layout",
+                "broken-spread",
+                f"{piece.document.title!r} takes {len(pages)} pages, not its two-page spread, even "
+                "set tighter; shorten it",
+                "warning",
+            )
+        ]
+    if len(pages) > 1 and (fill := _fill(pages[-1])) < MIN_FILL:
+        return [
+            Problem(
+                where,
+                "layout",
+                "nearly-empty-page",
+                f"the last page of {piece.document.title!r} is only {fill:.0%} full, even set "
+                "tighter or looser; shorten it or add to it",
+                "warning",
+            )
+        ]
+    return []
+
+
+def _fill(page: weasyprint.Page) -> float:
+    """How much of a page's text area its content takes, 0 to 1 (to the lowest line drawn)."""
+    box = page._page_box  # WeasyPrint's laid-out page: the only way to see where lines end
+    top = box.content_box_y()
+    height = box.height
+    lowest = top
+    for child in box.children:  # the document's boxes: not the margins' folios, not footnotes
+        if type(child).__name__ in ("MarginBox", "FootnoteAreaBox"):
+            continue
+        for descendant in child.descendants():
+            if type(descendant).__name__ in ("LineBox", "ImageBox", "TableRowBox"):
+                lowest = max(lowest, descendant.position_y + descendant.margin_height())
+    return max(0.0, min(1.0, (lowest - top) / height)) if height else 1.0
 
 
 def lay_out_one(
@@ -112,9 +213,8 @@ def lay_out_one(
     piece = next(p for p in plan if p.key == key)
     side, counter = folio(starts[key], pagemap.main_start)
     numbers = render.PageNumbers(pagemap.numbers())
-    html = render.render_piece(
-        brochure, env, options, replace(piece, side=side, folio=counter), numbers
-    )
+    placed = replace(piece, side=side, folio=counter, fit=pagemap.fits.get(key, 0))
+    html = render.render_piece(brochure, env, options, placed, numbers)
     return typesetter.lay_out(html, source)
 
 
@@ -135,7 +235,10 @@ def _read_map(placed: list[tuple[Piece, str, Typeset]], main_start: int | None) 
     found = PageMap(main_start=main_start)
     index = 0
     for piece, _, laid in placed:
-        found.lengths[piece.key] = len(laid.document.pages)
+        if piece.kind == "blank":
+            found.blanks.append(piece.key.removeprefix("blank:"))
+        else:
+            found.lengths[piece.key] = len(laid.document.pages)
         for page in laid.document.pages:
             for anchor in page.anchors:
                 found.anchors.setdefault(anchor, index)

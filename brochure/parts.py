@@ -40,6 +40,12 @@ class Piece:
     running: bool = False  # starts inside a part: seeds the running head with its title
     side: str = "recto"  # where its first page falls: recto or verso (set per layout)
     folio: int = 1  # the page counter on its first page (set per layout)
+    fit: int = 0  # copyfitting: +1, +2 set it a little tighter, -1, -2 a little looser
+
+    @property
+    def spread(self) -> bool:
+        """A case study is a two-page spread: it opens on a left-hand page (verso)."""
+        return self.document is not None and self.document.kind == "case-study"
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -94,6 +100,8 @@ class PageMap:
     lengths: dict[str, int] = field(default_factory=dict)  # piece key -> its number of pages
     anchors: dict[str, int] = field(default_factory=dict)  # anchor id -> page index
     main_start: int | None = None  # the index of the first page with an arabic folio
+    fits: dict[str, int] = field(default_factory=dict)  # piece key -> the fit it needed
+    blanks: list[str] = field(default_factory=list)  # pieces preceded by a blank page
 
     def label(self, index: int) -> str:
         """The folio printed on a page: lower-case roman before the main matter, then 1, 2 ..."""
@@ -109,6 +117,7 @@ class PageMap:
         """(piece key, its first page index) from the lengths known so far (1 if unknown)."""
         index = 0
         for key in keys:
+            index += key in self.blanks
             if key == first_main:
                 self.main_start = index
             yield key, index
@@ -116,7 +125,13 @@ class PageMap:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"lengths": self.lengths, "anchors": self.anchors, "main_start": self.main_start},
+            {
+                "lengths": self.lengths,
+                "anchors": self.anchors,
+                "main_start": self.main_start,
+                "fits": self.fits,
+                "blanks": self.blanks,
+            },
             indent=1,
             sort_keys=True,
         )
@@ -125,7 +140,13 @@ class PageMap:
     def from_json(cls, text: str) -> PageMap:
         try:
             data = json.loads(text)
-            return cls(dict(data["lengths"]), dict(data["anchors"]), data["main_start"])
+            return cls(
+                dict(data["lengths"]),
+                dict(data["anchors"]),
+                data["main_start"],
+                dict(data.get("fits", {})),
+                list(data.get("blanks", [])),
+            )
         except (ValueError, KeyError, TypeError):
             return cls()
 
