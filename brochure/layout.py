@@ -11,6 +11,7 @@ writes pages whose numbers disagree with them: after `MAX_ROUNDS` it stops with 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -79,19 +80,20 @@ def lay_out(
                 placed.append((blank, html, typesetter.lay_out(html, source)))
                 index += 1
             side, counter = folio(index, main_start)
-            fitted, html, laid, count, problems = _fit(
+            fitted, html, laid, count, problems, base = _fit(
                 replace(piece, side=side, folio=counter),
                 partial(render.render_piece, brochure, env, options, numbers=numbers),
                 typesetter,
                 source,
+                pagemap.fits.get(piece.key),
             )
             fresh += count
-            fits[piece.key] = fitted.fit
+            fits[piece.key] = (base, fitted.fit)
             advice += problems
             placed.append((fitted, html, laid))
             index += len(laid.document.pages)
         found = _read_map(placed, main_start)
-        found.fits = {key: fit for key, fit in fits.items() if fit}
+        found.fits = {key: [base, fit] for key, (base, fit) in fits.items() if fit}
         wrong = _disagreements(numbers, found)
         step(f"round {round_}: {fresh} pieces laid out, {len(wrong)} numbers to correct")
         if not wrong:
@@ -118,7 +120,7 @@ def lay_out(
 
 # Copyfitting: how full a document's last page must be, and the fits to try in order, from the
 # plain setting to a little tighter (+) or a little looser (-).
-MIN_FILL = 0.25
+MIN_FILL = 0.3  # a page under a quarter full is nearly empty; the layout keeps a margin
 FITS = (0, 1, -1, 2, -2)
 LAYOUT_FAULTS = ("broken-spread", "nearly-empty-page")  # what `build --strict` refuses
 
@@ -128,26 +130,38 @@ def _fit(
     html_of: Callable[[Piece], str],
     typesetter: Typesetter,
     source: str,
-) -> tuple[Piece, str, Typeset, int, list[Problem]]:
+    last: list | None,
+) -> tuple[Piece, str, Typeset, int, list[Problem], str]:
     """The piece laid out at the first fit, in the order of FITS, that leaves no page nearly
     empty and keeps a case study on its two pages: always the same order, so the same sources
     give the same pages whatever the last build did. When no fit works, the plain setting and
-    what is wrong with it, as warnings."""
+    what is wrong with it, as warnings.
+
+    `last` is what the last build found, [hash of the plain HTML, fit]: for the very same HTML
+    the search ends the same way, so it starts where it ended. Also returns the plain HTML's
+    hash, for the next build."""
+    base = hashlib.sha256(html_of(piece).encode()).hexdigest()
+    order = list(FITS)
+    if last is not None and last[0] == base and last[1] in order:
+        order = [last[1]]  # the same search over the same HTML: the same answer
     tried: list[tuple[Piece, str, Typeset, list[Problem]]] = []
     count = 0
-    for fit in FITS:
+    for fit in order:
         candidate = replace(piece, fit=fit)
         html = html_of(candidate)
         count += not typesetter.knows(html)
         laid = typesetter.lay_out(html, source)
         problems = _fit_problems(candidate, laid)
         if not problems:
-            return candidate, html, laid, count, []
+            return candidate, html, laid, count, [], base
         tried.append((candidate, html, laid, problems))
         if candidate.document is None or candidate.kind == "front":
             break  # only documents are copyfitted
+    if len(order) == 1 and order != list(FITS)[:1]:  # stale memory: search properly
+        found = _fit(piece, html_of, typesetter, source, None)
+        return *found[:3], count + found[3], *found[4:]
     plain = next((t for t in tried if t[0].fit == 0), tried[0])
-    return plain[0], plain[1], plain[2], count, plain[3]
+    return plain[0], plain[1], plain[2], count, plain[3], base
 
 
 def _fit_problems(piece: Piece, laid: Typeset) -> list[Problem]:
@@ -213,7 +227,7 @@ def lay_out_one(
     piece = next(p for p in plan if p.key == key)
     side, counter = folio(starts[key], pagemap.main_start)
     numbers = render.PageNumbers(pagemap.numbers())
-    placed = replace(piece, side=side, folio=counter, fit=pagemap.fits.get(key, 0))
+    placed = replace(piece, side=side, folio=counter, fit=pagemap.fits.get(key, [None, 0])[1])
     html = render.render_piece(brochure, env, options, placed, numbers)
     return typesetter.lay_out(html, source)
 

@@ -100,7 +100,7 @@ class PageMap:
     lengths: dict[str, int] = field(default_factory=dict)  # piece key -> its number of pages
     anchors: dict[str, int] = field(default_factory=dict)  # anchor id -> page index
     main_start: int | None = None  # the index of the first page with an arabic folio
-    fits: dict[str, int] = field(default_factory=dict)  # piece key -> the fit it needed
+    fits: dict[str, list] = field(default_factory=dict)  # piece key -> [plain HTML hash, fit]
     blanks: list[str] = field(default_factory=list)  # pieces preceded by a blank page
 
     def label(self, index: int) -> str:

@@ -89,3 +89,35 @@ def test_translated_text_is_set_with_the_language_typography(request, edition):
         ]
         assert len(marks) > 250
         assert [prose[i - 12 : i + 3] for i in marks if prose[i - 1] != "\u202f"] == []
+
+
+def _fill(page) -> float:
+    """How far down its text area a page's text goes (running heads and folios aside)."""
+    height = page.get_height()
+    top, bottom = height - 24 / 25.4 * 72, 22 / 25.4 * 72  # the page's margins (brochure.css)
+    text = page.get_textpage()
+    lows = [text.get_rect(i)[1] for i in range(text.count_rects())]
+    lows = [y for y in lows if bottom <= y <= top]
+    return (top - min(lows)) / (top - bottom) if lows else 0.0
+
+
+@pytest.mark.parametrize("edition", ["en", "fr", "es"])
+def test_case_studies_are_spreads_and_no_page_is_nearly_empty(request, edition):
+    """Each case study on two facing pages, opening on a left-hand page, in every language;
+    no document's last page less than a quarter full."""
+    fixture = {"en": "sample_pdf", "fr": "french_pdf", "es": "spanish_pdf"}[edition]
+    path = request.getfixturevalue(fixture)
+    layout = json.loads(path.with_suffix(".layout.json").read_text())
+    labels = PdfReader(path).page_labels
+    document = pdfium.PdfDocument(path)
+    brochure = content.load(CONTENT)
+    for study in brochure.case_studies:
+        report = layout[study.id]
+        assert report["pages"] == 2, (edition, study.id)
+        first = labels.index(report["labels"][0])
+        assert first % 2 == 1, (edition, study.id, "opens on a right-hand page")
+    for item in brochure.documents:
+        report = layout[item.id]
+        if report["pages"] > 1:
+            last = labels.index(report["labels"][-1])
+            assert _fill(document[last]) >= 0.25, (edition, item.id, report["labels"][-1])
