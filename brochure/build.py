@@ -298,8 +298,9 @@ def _localize(brochure: Brochure, opts: BuildOptions, points: frozenset[int]) ->
 
 
 def editions(opts: BuildOptions, langs: list[str] | None = None) -> list[tuple[str, str]]:
-    """(language, variant) of every edition to build: every language of the manifest, or
-    `langs`, each in every variant; the source language and the default variant first."""
+    """(language, variant) of every edition to build: every published language of the
+    manifest (not its drafts), or `langs`, each in every variant; the source language and the
+    default variant first."""
     brochure = content.load(opts.content_dir)
     unknown = [lang for lang in langs or () if lang not in brochure.languages]
     if unknown:
@@ -315,7 +316,7 @@ def editions(opts: BuildOptions, langs: list[str] | None = None) -> list[tuple[s
                 for lang in unknown
             ]
         )
-    chosen = [lang for lang in brochure.languages if not langs or lang in langs]
+    chosen = [lang for lang in brochure.languages if lang in langs] if langs else brochure.published
     return [(lang, name) for lang in chosen for name in brochure.variants]
 
 

@@ -187,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a language to build (default: the source); repeat it for several",
     )
     which.add_argument(
-        "--all", action="store_true", help="every language and variant in the manifest"
+        "--all", action="store_true", help="every published language (not the drafts) and variant"
     )
     build.add_argument(
         "--force", action="store_true", help="lay out everything again, ignoring the cache"

@@ -329,6 +329,9 @@ class Brochure(_Frozen):
     edition: Annotated[dt.date, BeforeValidator(_date)]
     source_language: Language
     languages: Annotated[tuple[Language, ...], AfterValidator(_unique)] = Field(min_length=1)
+    # Languages still being translated: built when asked for (`build --lang pt`), left out of
+    # `build --all` and of a release.
+    drafts: Annotated[tuple[Language, ...], AfterValidator(_unique)] = ()
     imprint: Text
     back_cover: Text
     regions: dict[Id, Text] = Field(min_length=1)
@@ -350,6 +353,11 @@ class Brochure(_Frozen):
     interface: dict[str, str] = Field(default_factory=dict)  # template string -> translation
     # Markdown fields of the manifest ("imprint", "parts.tools.intro") -> segment key -> text.
     translations: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @property
+    def published(self) -> tuple[str, ...]:
+        """The languages `build --all` and a release make: every language but the drafts."""
+        return tuple(lang for lang in self.languages if lang not in self.drafts)
 
     @property
     def case_studies(self) -> tuple[CaseStudy, ...]:

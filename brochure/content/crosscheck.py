@@ -42,6 +42,19 @@ def cross_check(
             )
         )
 
+    translations = [x for x in brochure.languages if x != brochure.source_language]
+    for lang in brochure.drafts:
+        if lang == brochure.source_language or lang not in brochure.languages:
+            problems.append(
+                Problem(
+                    Location(manifest, line_of(manifest_lines, ("drafts",))),
+                    "drafts",
+                    "unknown-draft",
+                    f"{lang!r}: expected one of the translations listed in languages "
+                    f"({', '.join(translations)})",
+                )
+            )
+
     markdown = Markdown(brochure.source_language)
 
     def judge(text: str, path: str, first_line: int, field: str) -> None:
