@@ -97,6 +97,7 @@ def small_brochure(folder: Path, keep: tuple[str, ...], languages: tuple[str, ..
     shutil.copytree(CONTENT, folder)
     manifest = yaml.safe_load((folder / "brochure.yaml").read_text(encoding="utf-8"))
     manifest["languages"] = [manifest["source_language"], *languages]
+    manifest["drafts"] = [lang for lang in manifest.get("drafts", ()) if lang in languages]
     manifest["parts"] = [
         {**part, "files": [f for f in part["files"] if f in keep]}
         for part in manifest["parts"]

@@ -311,6 +311,7 @@ def _copy(tmp_path: Path) -> ContentCopy:
     shutil.copytree(CONTENT, tmp_path / "content", ignore=shutil.ignore_patterns("locales"))
     copy = ContentCopy(tmp_path / "content", tmp_path / "build")
     copy.edit("brochure.yaml", "languages: [en, fr, es, pt, ar]", "languages: [en]")
+    copy.edit("brochure.yaml", "drafts: [pt, ar]", "drafts: []")
     return copy
 
 
@@ -326,6 +327,7 @@ def test_a_bad_input_is_named_where_it_is_written(tmp_path, capsys, case):
     copy = _copy(tmp_path)
     if case.name == "manifest-unknown-language":
         copy.edit("brochure.yaml", "languages: [en]", "languages: [en, fr, es, pt, ar]")
+        copy.edit("brochure.yaml", "drafts: []", "drafts: [pt, ar]")
     case.apply(copy)
     started = time.perf_counter()
     code = cli.main(["check", "--quick", "--format", "json", "--content", str(copy.content)])

@@ -393,6 +393,7 @@ def _small(folder: Path) -> Path:
     shutil.copytree(CONTENT, folder)
     manifest = yaml.safe_load((folder / "brochure.yaml").read_text(encoding="utf-8"))
     manifest["languages"] = [manifest["source_language"]]
+    manifest.pop("drafts", None)
     manifest["parts"] = [
         {**part, "files": [f for f in part["files"] if f in KEEP]}
         for part in manifest["parts"]
