@@ -1,12 +1,16 @@
-"""The design's colours, read from the stylesheet: every text colour on its background reads
-at WCAG AA (4.5:1, 3:1 for large text), and each part has a colour of its own."""
+"""The design, read from the stylesheet and the real PDF: every text colour on its background
+reads at WCAG AA (4.5:1, 3:1 for large text), each part has a colour of its own, and the
+case-study illustrations keep their pictures whole."""
 
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 
+import pikepdf
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image as PILImage
 from pypdf import PdfReader
 
 from brochure import content
@@ -87,3 +91,44 @@ def test_the_dividers_print_in_their_parts_colours(sample_pdf):
     assert len(dividers) == len(parts) >= 4
     assert len(colours) == len(dividers), colours
     assert (255, 255, 255) not in colours
+
+
+def _aspect(path) -> float:
+    """Height / width of an image as drawn (an SVG's viewBox, a raster's pixels)."""
+    if path.suffix == ".svg":
+        root = ElementTree.fromstring(path.read_bytes())
+        *_, width, height = (float(n) for n in root.get("viewBox").replace(",", " ").split())
+        return height / width
+    with PILImage.open(path) as image:
+        return image.height / image.width
+
+
+def _figures(pdf) -> dict[str, tuple[float, float]]:
+    """Every Figure of the tag tree with its alt text: (width, height) of its layout box."""
+    found = {}
+
+    def walk(element) -> None:
+        if element.get("/S") == "/Figure" and "/Alt" in element and "/A" in element:
+            x1, y1, x2, y2 = (float(n) for n in element.A.BBox)
+            found[str(element.Alt)] = (abs(x2 - x1), abs(y2 - y1))
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                walk(kid)
+
+    walk(pdf.Root.StructTreeRoot)
+    return found
+
+
+def test_no_case_study_illustration_loses_more_than_a_tenth_of_its_height(sample_pdf):
+    """The frame an illustration is drawn in, read from the PDF's tag tree (a Figure's layout
+    box), against the picture's own proportions: a frame wider than the picture crops its top
+    and bottom (people cut at the neck), and at most 10% of the height may go."""
+    with pikepdf.open(sample_pdf) as pdf:
+        frames = _figures(pdf)
+    studies = content.load(CONTENT).case_studies
+    assert len(studies) == 12
+    for study in studies:
+        width, height = frames[study.image.alt]
+        shown = min(1.0, (height / width) / _aspect(CONTENT / study.image.src))
+        assert shown >= 0.9, f"{study.id}: {1 - shown:.0%} of the illustration's height cut"
