@@ -93,6 +93,54 @@ def test_the_dividers_print_in_their_parts_colours(sample_pdf):
     assert (255, 255, 255) not in colours
 
 
+def _edge(image, x: int) -> tuple[int, int, tuple[int, int, int]] | None:
+    """The run of colour down one column of a rendered page: (top, bottom, middle colour)."""
+    coloured = [y for y in range(image.height) if image.getpixel((x, y)) != (255, 255, 255)]
+    if not coloured:
+        return None
+    return coloured[0], coloured[-1], image.getpixel((x, (coloured[0] + coloured[-1]) // 2))
+
+
+def test_each_part_has_a_page_edge_tab_in_its_colour(sample_pdf):
+    """On the closed brochure a reader finds the parts by their tabs: every page of a part
+    after its divider has, at its outer edge (right on a right-hand page), a tab in the
+    divider's colour, the same for the whole part and each part a step lower; the front and
+    back matter have none."""
+    reader = PdfReader(sample_pdf)
+    outline = _outline(reader)
+    parts = [p.title for p in content.load(CONTENT).parts]
+    dividers = [page for depth, title, page in outline if depth == 0 and title in parts]
+    document = pdfium.PdfDocument(sample_pdf)
+
+    def render(index: int):
+        return document[index].render(scale=0.25).to_pil().convert("RGB")
+
+    def tab(index: int):
+        image = render(index)
+        outer, inner = (image.width - 2, 1) if index % 2 == 0 else (1, image.width - 2)
+        assert _edge(image, inner) is None, f"page index {index}: a tab on the inner edge"
+        return _edge(image, outer)
+
+    tops = []
+    for divider in dividers:
+        image = render(divider)  # a divider is its colour all over
+        colour = image.getpixel((image.width // 2, image.height // 2))
+        found = [tab(index) for index in range(divider + 1, divider + 4)]
+        assert all(found), f"no tab after the divider on page index {divider}"
+        assert len({(top, bottom) for top, bottom, _ in found}) == 1
+        for *_, middle in found:
+            assert all(abs(a - b) <= 8 for a, b in zip(middle, colour, strict=True)), middle
+        top, bottom, _ = found[0]
+        assert 10 < bottom - top < 40  # a tab, not a rule down the page
+        tops.append(top)
+    assert tops == sorted(tops)
+    assert len(set(tops)) == len(tops) == len(parts)
+
+    back = [page for depth, title, page in outline if depth == 0 and page > dividers[-1] + 3]
+    for index in [dividers[0] - 1, *back]:  # the foreword, the acknowledgements
+        assert tab(index) is None, f"a tab on page index {index}, outside the parts"
+
+
 def _aspect(path) -> float:
     """Height / width of an image as drawn (an SVG's viewBox, a raster's pixels)."""
     if path.suffix == ".svg":
