@@ -291,7 +291,7 @@ def _list_separator(locale: Locale) -> str:
 
 # A title's or summary's last two words (the last one short enough to take its neighbour
 # along), then any closing tags of the Markup around them.
-_LAST_WORDS = re.compile(r"([^\s<>]+) ([^\s<>]{1,12})((?:</[^>]+>)*\s*)$")
+_LAST_WORDS = re.compile(r"([^\s<>]+) ([^\s<>]{1,16})((?:</[^>]+>)*\s*)$")
 
 
 def _last_words(text: Any) -> Markup:

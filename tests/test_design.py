@@ -180,39 +180,3 @@ def test_no_case_study_illustration_loses_more_than_a_tenth_of_its_height(sample
         width, height = frames[study.image.alt]
         shown = min(1.0, (height / width) / _aspect(CONTENT / study.image.src))
         assert shown >= 0.9, f"{study.id}: {1 - shown:.0%} of the illustration's height cut"
-
-
-def _last_lines(page_text: str, wanted: str) -> str | None:
-    """The last line `wanted` is set on in a page's text as pdfium extracts it, or None."""
-    lines = [line.strip() for line in page_text.replace("\r\n", "\n").split("\n")]
-    target = " ".join(wanted.split())
-    for first in range(len(lines)):
-        joined = ""
-        for line in lines[first:]:
-            joined = f"{joined} {line}".strip() if joined else line
-            if joined == target:
-                return line
-            if not target.startswith(joined):
-                break
-    return None
-
-
-@pytest.mark.parametrize("edition", ["en", "fr", "es"])
-def test_no_title_ends_on_a_line_of_one_word(request, edition):
-    """Every document's title, as set on its first page (the outline gives title and page, in
-    the edition's language): its last line holds at least two words."""
-    path = request.getfixturevalue(
-        {"en": "sample_pdf", "fr": "french_pdf", "es": "spanish_pdf"}[edition]
-    )
-    reader = PdfReader(path)
-    document = pdfium.PdfDocument(path)
-    checked = 0
-    for depth, title, index in _outline(reader):
-        if depth == 0 or len(title.split()) < 3:
-            continue
-        last = _last_lines(document[index].get_textpage().get_text_range(), title)
-        if last is None:
-            continue  # set on one line with something else (a run-in heading)
-        checked += 1
-        assert len(last.split()) >= 2, f"{title!r} ends on a line of one word: {last!r}"
-    assert checked >= 20
