@@ -159,6 +159,7 @@ def environment(
         figure=partial(_figure, locale=babel),
         separated=partial(_separated, separator=separator),
         css_string=_css_string,
+        last_words=_last_words,
     )
     return env
 
@@ -286,6 +287,19 @@ def _list_separator(locale: Locale) -> str:
             # "، و" -> "، ": the punctuation and its spacing, without the word
             return re.sub(r"\s+", " ", "".join(char for char in middle if not char.isalpha()))
     return middles[0] if middles else ", "
+
+
+# A title's or summary's last two words (the last one short enough to take its neighbour
+# along), then any closing tags of the Markup around them.
+_LAST_WORDS = re.compile(r"([^\s<>]+) ([^\s<>]{1,16})((?:</[^>]+>)*\s*)$")
+
+
+def _last_words(text: Any) -> Markup:
+    """`text` (plain or Markup) with its last two words kept on one line (a span the
+    stylesheet sets `white-space: nowrap`), so that a title or a summary never ends on a line
+    of one word. The words' text is unchanged: bookmarks and running heads read the same."""
+    html = str(text if isinstance(text, Markup) else Markup.escape(text))
+    return Markup(_LAST_WORDS.sub(r'<span class="last-words">\1 \2</span>\3', html, count=1))
 
 
 def _separated(items: Any, separator: str) -> str | Markup:
