@@ -34,6 +34,8 @@ commands:
   watch   on every save: the edited part's preview, then the edition
   serve   watch, and a preview page on http://127.0.0.1:8765/ that reloads itself
   i18n    translation catalogs: extract, update, status, changes, export, import
+  release every published edition, strict and checked, into dist/<slug>-<date>/ with the
+          launch announcement's email drafts; --send recipients.csv sends them
 
 examples:
   python make_brochure.py                      build the sample brochure
@@ -48,6 +50,8 @@ examples:
   python make_brochure.py i18n changes --lang fr   what changed in the English, for a translator
   python make_brochure.py i18n export --lang fr    XLIFF 1.2 for a CAT tool (build/i18n/)
   python make_brochure.py i18n import FILE.xlf     its translations back into fr.po
+  python make_brochure.py release              dist/<slug>-<date>/: PDFs, sums, .eml drafts
+  python make_brochure.py release --send recipients.csv --dry-run   who gets which language
   python make_brochure.py build --content ../other-brochure --out /tmp/out
 """
 
@@ -93,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except _send_error() as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except BrochureError as error:
         if in_json:
             print(as_json(error.problems))
@@ -126,11 +133,24 @@ def _run(options: argparse.Namespace, opts: BuildOptions, log: Progress, in_json
         return 0
     if options.command == "i18n":
         return commands.i18n_command(options, opts, log)
+    if options.command == "release":
+        return commands.release(options, opts, log)
     if options.command in ("watch", "serve"):
         serving = options.command == "serve" or options.serve
         return commands.watch(opts, log, options.port if serving else None)
     with outputs.lock(opts.out_dir):  # one build at a time per output folder
         return commands.build(options, opts, log)
+
+
+def _send_error() -> type[Exception]:
+    """`release --send`'s error when the mail server refuses or stops (loaded only if the
+    release machinery was)."""
+    module = sys.modules.get("brochure.release.send")
+    return module.SendError if module is not None else _Never
+
+
+class _Never(Exception):
+    pass
 
 
 def _single(options: argparse.Namespace) -> bool:
@@ -233,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="the sources only: no typesetting (about a second)"
     )
     checking.add_argument("--format", choices=["text", "json"], default="text")
+    _release_parser(commands, common)
     translate = commands.add_parser(
         "i18n", parents=[common], help="translation catalogs (gettext PO) for translators"
     )
@@ -248,3 +269,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     translate.add_argument("--json", action="store_true", help="machine-readable status")
     return parser
+
+
+def _release_parser(commands, common: argparse.ArgumentParser) -> None:
+    releasing = commands.add_parser(
+        "release",
+        parents=[common],
+        help="every published edition (strict) and the announcement into dist/<slug>-<date>/",
+    )
+    releasing.add_argument(
+        "--dist",
+        type=Path,
+        default=Path("dist"),
+        metavar="DIR",
+        help="where release folders go (default: dist)",
+    )
+    releasing.add_argument(
+        "--replace", action="store_true", help="make again a release of the same edition date"
+    )
+    releasing.add_argument(
+        "--jobs", type=int, metavar="N", help="editions built side by side (default: one per core)"
+    )
+    releasing.add_argument(
+        "--send",
+        type=Path,
+        metavar="CSV",
+        help="send the announcement to the recipients of CSV (columns email, language, name)",
+    )
+    releasing.add_argument(
+        "--dry-run", action="store_true", help="with --send: say who would get which language"
+    )
+    releasing.add_argument(
+        "--rate",
+        type=float,
+        default=20,
+        metavar="N",
+        help="with --send: messages a minute (default: 20)",
+    )
+    releasing.add_argument("--smtp-host", metavar="HOST", help="or BROCHURE_SMTP_HOST")
+    releasing.add_argument(
+        "--smtp-port", type=_port, metavar="N", help="or BROCHURE_SMTP_PORT (587)"
+    )
+    releasing.add_argument("--smtp-user", metavar="NAME", help="or BROCHURE_SMTP_USER")

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import ssl
 import sys
+from collections import Counter
 from dataclasses import asdict
 
 from babel import Locale
@@ -15,9 +18,10 @@ from babel import Locale
 from . import build as pipeline
 from . import content, i18n, outputs, pool, render
 from .console import Progress, report
+from .errors import Location, Problem, UsageError
 from .model import Brochure
 
-__all__ = ["build", "i18n_command", "watch"]
+__all__ = ["build", "i18n_command", "release", "watch"]
 
 
 def build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
@@ -52,6 +56,104 @@ def build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
         file=sys.stderr,
     )
     return 1 if failed else 0
+
+
+def release(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress) -> int:
+    """`release`: build, check and write dist/<slug>-<date>/; with `--send`, send the
+    announcement (`--dry-run`: say who would get which language). See `brochure.release`."""
+    from . import release as releasing  # the email machinery: only for a release
+
+    if options.send is not None:
+        return _send(options, opts, log, releasing)
+    made = releasing.make(opts, log, options.dist, options.replace, options.jobs)
+    report(made.warnings, sys.stderr)
+    for record in made.editions:
+        print(
+            f"  {record['language']:<4} {record['variant']:<8} {record['pages']:4} pages "
+            f"{record['bytes'] / 1e6:6.1f} MB  {record['file']}",
+            file=sys.stderr,
+        )
+    for lang, draft in made.drafts.items():
+        print(f"  {lang:<4} announcement  {draft.relative_to(made.folder)}", file=sys.stderr)
+    print(
+        f"wrote {made.folder} in {log.total():.1f} s; verify it with: "
+        f"(cd {made.folder} && sha256sum -c SHA256SUMS)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _send(
+    options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progress, releasing
+) -> int:
+    brochure, recipients = releasing.plan(opts, options.send)
+    delivery_log = releasing.DeliveryLog(releasing.log_path(options.dist, brochure))
+    states = delivery_log.states()
+    if options.dry_run:
+        for r in recipients:
+            state = states.get(r.email.lower())
+            done = {"sent": "  (sent already)", "sending": "  (may have been sent: not again)"}
+            note = f"  ({r.note})" if r.note else ""
+            print(f"line {r.line:<4} {r.lang:<4} {r.email}{note}{done.get(state or '', '')}")
+        todo = [r for r in recipients if states.get(r.email.lower()) not in ("sent", "sending")]
+        counts = Counter(r.lang for r in todo)
+        print(
+            f"would send {len(todo)} of {len(recipients)} messages ("
+            + ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items()))
+            + ")"
+        )
+        return 0
+    smtp = _smtp(options)
+    target = options.dist / releasing.name_of(brochure)
+    if not target.is_dir():  # the drafts are sent as the release wrote them
+        releasing.make(opts, log, options.dist, False, options.jobs)
+    print(
+        f"sending the drafts of {target} through {smtp}, {options.rate:g} a minute", file=sys.stderr
+    )
+    sent = 0
+    for outcome in releasing.deliver(
+        target, brochure, recipients, smtp, delivery_log, options.rate
+    ):
+        r = outcome.recipient
+        if outcome.state == "sent":
+            sent += 1
+            print(f"  sent     {r.lang:<4} {r.email}", file=sys.stderr)
+        elif outcome.state == "uncertain":
+            print(
+                f"  warning: {r.email}: an earlier run stopped while sending to them; it may have "
+                f"arrived, so it is not sent again (delete its lines from {delivery_log.path} "
+                "to send it)",
+                file=sys.stderr,
+            )
+    print(f"sent {sent} messages; {delivery_log.path} records every delivery", file=sys.stderr)
+    return 0
+
+
+def _smtp(options: argparse.Namespace):
+    """The SMTP server from the options or the environment; the password from the environment
+    only (never a file in the repository, never printed)."""
+    from .release import Smtp
+
+    host = options.smtp_host or os.environ.get("BROCHURE_SMTP_HOST", "")
+    port = options.smtp_port or os.environ.get("BROCHURE_SMTP_PORT") or "587"
+    user = options.smtp_user or os.environ.get("BROCHURE_SMTP_USER", "")
+    password = os.environ.get("BROCHURE_SMTP_PASSWORD", "")
+    missing = []
+    if not host:
+        missing.append("the SMTP server: --smtp-host HOST or BROCHURE_SMTP_HOST")
+    if not str(port).isdigit():
+        missing.append(f"BROCHURE_SMTP_PORT: expected a port number, got {port!r}")
+    if not user:
+        missing.append("the login: --smtp-user NAME or BROCHURE_SMTP_USER")
+    if not password:
+        missing.append("the password: in the environment variable BROCHURE_SMTP_PASSWORD")
+    if missing:
+        raise UsageError(
+            [Problem(Location(""), "", "smtp-settings", f"sending needs {m}") for m in missing]
+        )
+    cafile = os.environ.get("BROCHURE_SMTP_CAFILE") or None
+    context = ssl.create_default_context(cafile=cafile)
+    return Smtp(host, int(port), user, password, context=context)
 
 
 def watch(opts: pipeline.BuildOptions, log: Progress, port: int | None = None) -> int:

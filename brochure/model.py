@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import zoneinfo
+from email.headerregistry import Address
 from typing import Annotated, Any, ClassVar, Literal
 
 from babel import Locale, UnknownLocaleError
@@ -21,16 +23,19 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from .errors import Location
 
 __all__ = [
+    "Announcement",
     "Brochure",
     "CaseStudy",
     "Chapter",
     "Document",
+    "Event",
     "Image",
     "KeyFigure",
     "Limits",
@@ -98,6 +103,72 @@ def _date(value: Any) -> dt.date:
     raise PydanticCustomError(
         "bad-date", "expected a date like 2021-06-23, got {got}", {"got": _describe(value)}
     )
+
+
+def _moment(value: Any) -> dt.datetime:
+    """A local date and time as the manifest writes it: `2021-06-23 15:00` (the YAML loader
+    keeps it as text; the time zone is the event's own field)."""
+    match = (
+        re.fullmatch(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})", value.strip())
+        if isinstance(value, str)
+        else None
+    )
+    try:
+        moment = dt.datetime.fromisoformat(f"{match[1]} {match[2]}") if match else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise PydanticCustomError(
+            "bad-datetime",
+            "expected a date and time like 2021-06-23 15:00, got {got}",
+            {"got": _describe(value)},
+        )
+    return moment
+
+
+def _time_zone(value: Any) -> str:
+    if isinstance(value, str) and ("/" in value or value == "UTC") and ".." not in value:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return value
+    raise PydanticCustomError(
+        "bad-timezone",
+        "expected an IANA time zone like Europe/Brussels or America/Toronto, got {got}",
+        {"got": _describe(value)},
+    )
+
+
+def _mailbox(value: Any) -> str:
+    """`Name <address@example.org>` or a bare address."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = re.fullmatch(r"(?:(.*?)\s*<([^<>]+)>|([^<>\s]+))", text)
+    address = (match[2] or match[3]) if match else ""
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", address):
+        raise PydanticCustomError(
+            "bad-address",
+            "expected an address like 'CIB Working Group <cib@example.org>', got {got}",
+            {"got": _describe(value)},
+        )
+    try:
+        Address(display_name=(match[1] or "").strip('" '), addr_spec=address)
+    except (ValueError, IndexError):
+        raise PydanticCustomError(
+            "bad-address", "not a valid email address: {got}", {"got": _describe(value)}
+        ) from None
+    return text
+
+
+def _https(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"https://[^\s/]+\.[^\s]+", value.strip()):
+        raise PydanticCustomError(
+            "bad-url",
+            "expected a web address starting with https://, got {got}",
+            {"got": _describe(value)},
+        )
+    return value.strip()
 
 
 def _country(value: Any) -> str:
@@ -302,6 +373,45 @@ class Variant(_Frozen):
     size_budget_mb: float | None = Field(default=None, gt=0)  # the build fails above it
 
 
+class Event(_Frozen):
+    """The launch event the announcement invites to, in its own time zone."""
+
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("title", "location")
+    title: Text  # the calendar entry's title
+    start: Annotated[dt.datetime, BeforeValidator(_moment)]  # local time in `timezone`
+    end: Annotated[dt.datetime, BeforeValidator(_moment)]
+    timezone: Annotated[str, BeforeValidator(_time_zone)]  # IANA: Europe/Brussels
+    location: Text | None = None  # "Online (Zoom)"
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Event:
+        if self.end <= self.start:
+            raise PydanticCustomError(
+                "bad-period",
+                "the event's end is not after its start ({start} to {end})",
+                {"start": f"{self.start:%Y-%m-%d %H:%M}", "end": f"{self.end:%Y-%m-%d %H:%M}"},
+            )
+        return self
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Announcement(_Frozen):
+    """The launch email a release writes per language (`release`), and may send."""
+
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("subject", "event")
+    subject: Text
+    text: Text  # Markdown, translated through the catalogs like the imprint
+    event: Event | None = None
+    registration: Annotated[str, BeforeValidator(_https)] | None = None
+    sender: Annotated[str, BeforeValidator(_mailbox)]
+    reply_to: Annotated[str, BeforeValidator(_mailbox)] | None = None
+    # The email with its attachment; 10 MB is a common limit of organisations' mail servers.
+    size_budget_mb: float = Field(default=10, gt=0)
+
+
 class Limits(_Frozen):
     """What the loader accepts from the content, so one file cannot exhaust the machine."""
 
@@ -342,6 +452,7 @@ class Brochure(_Frozen):
     # The first variant is the default (its PDF is <slug>-<lang>.pdf; others add -<variant>).
     variants: dict[Id, Variant] = Field(default_factory=lambda: {"screen": Variant()})
     limits: Limits = Field(default_factory=Limits)
+    announcement: Announcement | None = None
 
     # Filled in by the loader, not by the manifest.
     lang: str = "en"

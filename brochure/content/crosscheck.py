@@ -64,6 +64,10 @@ def cross_check(
 
     for field in ("imprint", "back_cover"):
         judge(getattr(brochure, field), manifest, line_of(manifest_lines, (field,)) + 1, field)
+    if brochure.announcement is not None:
+        line = line_of(manifest_lines, ("announcement", "text")) + 1
+        judge(brochure.announcement.text, manifest, line, "announcement.text")
+        problems += _email_images(markdown, brochure.announcement.text, manifest, line)
     for index, part in enumerate(brochure.parts):
         line = line_of(manifest_lines, ("parts", index, "intro"))
         judge(part.intro or "", manifest, line + 1, f"parts[{index}].intro")
@@ -161,3 +165,18 @@ def _not_listed(document: Document, field: str, value: str, known: dict, key: st
         f"unknown-{key[:-1]}",
         f"{value!r} is not in the manifest's {key}; {hint}",
     )
+
+
+def _email_images(markdown: Markdown, text: str, path: str, first_line: int) -> list[Problem]:
+    """An email shows no images: a mail client blocks remote ones, and the text stays light."""
+    return [
+        Problem(
+            Location(path, first_line + link.line),
+            "announcement.text",
+            "image-in-email",
+            f"an image ({link.href}) in the announcement's text; the email carries no images "
+            "(mail clients block remote ones): describe it in words or leave it to the PDF",
+        )
+        for link in markdown.links(text)
+        if link.kind == "image"
+    ]

@@ -90,6 +90,11 @@ def localize(
         for part in brochure.parts
     )
     markdown = {f: slots("brochure", f"{f}.") for f in ("imprint", "back_cover")}
+    announcement = brochure.announcement
+    if announcement is not None:
+        markdown["announcement.text"] = slots("brochure", "announcement.text.")
+        update = _translated_fields(announcement, "announcement.", manifest)
+        announcement = announcement.model_copy(update=update)
     for part in brochure.parts:
         markdown[f"parts.{part.id}.intro"] = slots("brochure", f"parts.{part.id}.intro.")
     localized = brochure.model_copy(
@@ -106,6 +111,7 @@ def localize(
             "back_documents": tuple(doc(d) for d in brochure.back_documents),
             "translations": markdown,
             "interface": interface,
+            "announcement": announcement,
         }
     )
     return Edition(localized, standings)

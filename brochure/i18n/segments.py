@@ -84,6 +84,16 @@ def entries(brochure: Brochure) -> list[Entry]:
             where = at(field, 1 + segment.line)
             label = f"{field.replace('_', ' ').capitalize()} ({segment.block})"
             add(f"{field}.{segment.key}", segment.text, where, label)
+    if (announcement := brochure.announcement) is not None:
+        email = "Announcement email"
+        add("announcement.subject", announcement.subject, at("announcement.subject"), email)
+        for segment in markdown.segments(announcement.text):
+            where = at("announcement.text", 1 + segment.line)
+            label = f"{email} ({segment.block})"
+            add(f"announcement.text.{segment.key}", segment.text, where, label)
+        event = announcement.event
+        for field, text in _translatable(event, "announcement.event.") if event else ():
+            add(field, text, at(field), f"{email} — launch event {field.rsplit('.', 1)[1]}")
     for group in ("regions", "themes"):
         for id_, name in getattr(brochure, group).items():
             add(f"{group}.{id_}", name, at(f"{group}.{id_}"), f"{group[:-1]} name")
