@@ -98,8 +98,8 @@ def _make(
             problems += edition.problems
         else:
             results[(edition.lang, edition.variant)] = edition.result
-    if problems:
-        raise BrochureError(problems)
+    if problems:  # each variant of a language finds the same: say it once
+        raise BrochureError(dict.fromkeys(problems))
     warnings = tuple(p for r in results.values() for p in r.findings)
     warnings += tuple(pipeline.check(replace(strict, strict=False), log))
     default = next(iter(brochure.variants))

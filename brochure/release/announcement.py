@@ -19,6 +19,7 @@ from babel.dates import format_date, format_interval, get_timezone_name
 from babel.numbers import format_decimal
 
 from .. import render
+from ..markdown import typography
 from ..model import Brochure
 
 __all__ = ["Letter", "compose", "file_name"]
@@ -53,11 +54,11 @@ def compose(brochure: Brochure, templates_dir: Path, pdf_bytes: int) -> Letter:
     when = where = invitation = ""
     if event is not None:
         when = _when(event.start, event.end, event.zone, locale)
-        where = event.location or ""
+        where = typography(event.location or "", brochure.lang)
         invitation = file_name(event.title, ".ics")
     letter = Letter(
         lang=brochure.lang,
-        subject=announcement.subject,
+        subject=typography(announcement.subject, brochure.lang),
         html="",
         text="",
         attachment=file_name(brochure.title, ".pdf"),
@@ -72,7 +73,8 @@ def compose(brochure: Brochure, templates_dir: Path, pdf_bytes: int) -> Letter:
         templates_dir, brochure.lang, brochure.interface, locale=brochure.locale or None
     )
     html = env.get_template(_TEMPLATE).render(brochure=brochure, letter=letter)
-    return Letter(**{**letter.__dict__, "html": html, "text": plain_text(html)})
+    text = plain_text(html, brochure.lang)
+    return Letter(**{**letter.__dict__, "html": html, "text": text})
 
 
 def file_name(title: str, suffix: str) -> str:
@@ -97,9 +99,10 @@ def _when(start, end, zone, locale: Locale) -> str:
     return f"{span} ({get_timezone_name(start, 'long', locale=locale)})"
 
 
-def plain_text(html: str) -> str:
-    """The text/plain part from the HTML part: paragraphs, list items, links written out."""
-    reader = _Text()
+def plain_text(html: str, lang: str) -> str:
+    """The text/plain part from the HTML part: paragraphs, list items, links written out (a
+    link's address once, not again when the next paragraph is the address itself)."""
+    reader = _Text(lang)
     reader.feed(html)
     reader.close()
     blocks = []
@@ -127,8 +130,9 @@ class _Text(HTMLParser):
     _BLOCK = frozenset({"p", "div", "h1", "h2", "h3", "h4", "li", "tr", "table", "blockquote"})
     _SKIP = frozenset({"head", "title", "style", "script"})
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str) -> None:
         super().__init__(convert_charrefs=True)
+        self._lang = lang
         self._blocks: list[str] = [""]
         self._skipping = 0
         self._links: list[tuple[str, int]] = []
@@ -149,6 +153,8 @@ class _Text(HTMLParser):
         if tag in self._SKIP:
             self._skipping -= 1
         elif tag in self._BLOCK:
+            if tag == "tr":  # "When: …" with the language's spacing ("Quand : …" in French)
+                self._blocks[-1] = typography(self._blocks[-1], self._lang)
             self._blocks.append("")
         elif tag == "a" and self._links:
             href, start = self._links.pop()
@@ -163,10 +169,11 @@ class _Text(HTMLParser):
             self._blocks[-1] += re.sub(r"[ \t\r\n]+", " ", data)
 
     def blocks(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for block in self._blocks:
             lines = [line.strip() for line in block.split("\n")]
             text = "\n".join(lines).strip()
-            if text and text != "\x01":
-                out.append(text if not block.startswith("\x01") else "\x01" + text.lstrip("\x01"))
+            if not text or text == "\x01" or (out and out[-1].endswith(f"<{text}>")):
+                continue
+            out.append(text if not block.startswith("\x01") else "\x01" + text.lstrip("\x01"))
         return out

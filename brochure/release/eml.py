@@ -44,7 +44,6 @@ def draft(
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = format_datetime(date)
-    message["Content-Language"] = letter.lang
     message["X-Unsent"] = "1"
     message.set_content(letter.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(letter.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -57,6 +56,8 @@ def draft(
             filename=letter.invitation,
             params={"method": "PUBLISH", "charset": "utf-8"},
         )
+    # Set once the parts are in: turning a message multipart moves its Content-* headers down.
+    message["Content-Language"] = letter.lang
     headers = f"{letter.subject}|{sender}|{reply_to}|{date.isoformat()}|{_fix_boundaries(message)}"
     digest = hashlib.sha256(headers.encode()).hexdigest()
     message["Message-ID"] = f"<{digest[:32]}.{letter.lang}@{_domain(sender)}>"

@@ -14,6 +14,7 @@ import hashlib
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from ..markdown import typography
 from ..model import Brochure
 
 __all__ = ["invitation"]
@@ -38,10 +39,13 @@ def invitation(brochure: Brochure, description: str, domain: str) -> bytes:
     entry.add("dtstamp", dt.datetime.combine(brochure.edition, dt.time(), dt.UTC))
     entry.add("dtstart", event.start.replace(tzinfo=zone))
     entry.add("dtend", event.end.replace(tzinfo=zone))
-    entry.add("summary", event.title, parameters={"LANGUAGE": brochure.lang})
+    lang = brochure.lang
+    entry.add("summary", typography(event.title, lang), parameters={"LANGUAGE": brochure.lang})
     entry.add("description", description, parameters={"LANGUAGE": brochure.lang})
     if event.location:
-        entry.add("location", event.location, parameters={"LANGUAGE": brochure.lang})
+        entry.add(
+            "location", typography(event.location, lang), parameters={"LANGUAGE": brochure.lang}
+        )
     if announcement.registration:
         entry.add("url", announcement.registration)
     entry.add("status", "CONFIRMED")
