@@ -55,7 +55,7 @@ def compose(brochure: Brochure, templates_dir: Path, pdf_bytes: int) -> Letter:
     if event is not None:
         when = _when(event.start, event.end, event.zone, locale)
         where = typography(event.location or "", brochure.lang)
-        invitation = file_name(event.title, ".ics")
+        invitation = file_name(brochure.title, ".ics")  # the same name as the PDF
     letter = Letter(
         lang=brochure.lang,
         subject=typography(announcement.subject, brochure.lang),
