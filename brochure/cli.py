@@ -304,7 +304,7 @@ def _release_parser(commands, common: argparse.ArgumentParser) -> None:
         type=float,
         default=20,
         metavar="N",
-        help="with --send: messages a minute (default: 20)",
+        help="with --send: messages a minute (default: 20; 0: no pause)",
     )
     releasing.add_argument("--smtp-host", metavar="HOST", help="or BROCHURE_SMTP_HOST")
     releasing.add_argument(

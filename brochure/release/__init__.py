@@ -274,8 +274,14 @@ def deliver(
     per_minute: float,
 ):
     """Send the release's drafts (`release_folder/announcement/`); yields each Outcome."""
-    drafts = {
-        lang: (release_folder / ANNOUNCEMENT / f"{brochure.slug}-{lang}.eml").read_bytes()
-        for lang in dict.fromkeys(r.lang for r in recipients)
-    }
+    drafts = {}
+    for lang in dict.fromkeys(r.lang for r in recipients):
+        path = release_folder / ANNOUNCEMENT / f"{brochure.slug}-{lang}.eml"
+        if not path.is_file():
+            raise SendError(
+                f"{release_folder} has no {lang} announcement ({path.name}); it was made before "
+                "the manifest had this announcement or language: make it again with "
+                "`release --replace`"
+            )
+        drafts[lang] = path.read_bytes()
     yield from send(recipients, drafts, smtp, log, per_minute)
