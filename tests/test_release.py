@@ -507,3 +507,22 @@ def test_a_message_for_a_recipient_keeps_the_draft_and_changes_only_its_envelope
 
 def _message_from(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=default)
+
+
+def test_a_message_a_killed_run_may_have_sent_is_not_sent_again(tmp_path):
+    from brochure.release import DeliveryLog, Smtp
+    from brochure.release.send import send
+
+    found = recipients.read(
+        _csv(tmp_path, "email\nana@example.org\nluc@example.org\n"), ("en",), "en"
+    )
+    log = DeliveryLog(tmp_path / "deliveries.jsonl")
+    log.record(found[0], "sending", "<a@example.org>")  # killed before the server answered
+    log.record(found[1], "sending", "<b@example.org>")
+    log.record(found[1], "sent", "<b@example.org>")
+    # Nothing to send: no connection is even tried (nothing listens on port 9).
+    outcomes = list(send(found, {}, Smtp("127.0.0.1", 9), log, per_minute=0))
+    assert [(o.recipient.email, o.state) for o in outcomes] == [
+        ("ana@example.org", "uncertain"),
+        ("luc@example.org", "skipped"),
+    ]
