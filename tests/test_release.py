@@ -28,10 +28,13 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from pypdf import PdfReader
 
-from brochure import cli, content
+from brochure import build as pipeline
+from brochure import cli, content, i18n
 from brochure.errors import BrochureError
-from brochure.release import eml, folder, recipients
+from brochure.release import DeliveryLog, Smtp, _announce, eml, folder, recipients
+from brochure.release.send import send
 from tests.conftest import ROOT, small_brochure
 
 SLUG = "gender-equality-local-level"
@@ -104,8 +107,6 @@ def test_the_release_folder_holds_every_published_edition_and_its_sums_verify(re
 
 
 def test_release_json_says_what_the_release_holds(released):
-    from pypdf import PdfReader
-
     summary = json.loads((released.folder / "release.json").read_text())
     assert summary["edition"] == "2021-06-23"
     assert summary["languages"] == {lang: {"completeness": 100.0} for lang in ("en", "fr", "es")}
@@ -225,9 +226,6 @@ def test_the_invitation_is_in_the_events_own_time_zone(released, lang):
 
 
 def test_an_email_over_its_budget_stops_the_release_naming_the_attachment(released, tmp_path):
-    from brochure import build as pipeline
-    from brochure.release import _announce
-
     brochure = content.load(released.content)
     small = brochure.announcement.model_copy(update={"size_budget_mb": 0.05})
     brochure = brochure.model_copy(update={"announcement": small})
@@ -510,9 +508,6 @@ def _message_from(data: bytes) -> EmailMessage:
 
 
 def test_a_message_a_killed_run_may_have_sent_is_not_sent_again(tmp_path):
-    from brochure.release import DeliveryLog, Smtp
-    from brochure.release.send import send
-
     found = recipients.read(
         _csv(tmp_path, "email\nana@example.org\nluc@example.org\n"), ("en",), "en"
     )
@@ -526,3 +521,21 @@ def test_a_message_a_killed_run_may_have_sent_is_not_sent_again(tmp_path):
         ("ana@example.org", "uncertain"),
         ("luc@example.org", "skipped"),
     ]
+
+
+def test_a_release_refuses_a_language_that_would_fall_back_to_english(released, tmp_path, capsys):
+    content_dir = tmp_path / "content"
+    shutil.copytree(released.content, content_dir)
+    manifest = content_dir / "brochure.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("Dear colleagues,", "Dear members,"), encoding="utf-8")
+    segments = i18n.entries(content.load(content_dir))
+    line = next(e.where.line for e in segments if e.text == "Dear members,")
+    dist = tmp_path / "dist"
+    options = ["--content", str(content_dir), "--out", str(tmp_path / "build"), "--dist", str(dist)]
+    assert cli.main(["release", "-q", *options]) == 1
+    err = capsys.readouterr().err
+    # The segment French and Spanish lack, by file and line; no folder, not even half of one.
+    assert f"brochure.yaml:{line}: translation: 1 segment not translated into fr" in err
+    assert f"brochure.yaml:{line}: translation: 1 segment not translated into es" in err
+    assert not (dist / NAME).exists()
