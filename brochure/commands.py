@@ -152,7 +152,11 @@ def _smtp(options: argparse.Namespace):
             [Problem(Location(""), "", "smtp-settings", f"sending needs {m}") for m in missing]
         )
     cafile = os.environ.get("BROCHURE_SMTP_CAFILE") or None
-    context = ssl.create_default_context(cafile=cafile)
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as error:
+        message = f"BROCHURE_SMTP_CAFILE: cannot read {cafile} as certificates ({error})"
+        raise UsageError([Problem(Location(""), "", "smtp-settings", message)]) from None
     return Smtp(host, int(port), user, password, context=context)
 
 
