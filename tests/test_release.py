@@ -539,3 +539,22 @@ def test_a_release_refuses_a_language_that_would_fall_back_to_english(released, 
     assert f"brochure.yaml:{line}: translation: 1 segment not translated into fr" in err
     assert f"brochure.yaml:{line}: translation: 1 segment not translated into es" in err
     assert not (dist / NAME).exists()
+
+
+def test_messages_go_at_the_rate_asked(released, smtp_server, certificate_authority, tmp_path):
+    ca, _pem = certificate_authority
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    port = int(os.environ["BROCHURE_SMTP_PORT"])
+    smtp = Smtp("127.0.0.1", port, USER, PASSWORD, context=context)
+    found = recipients.read(_csv(tmp_path, RECIPIENTS), ("en", "fr", "es"), "en")
+    drafts = {
+        lang: (released.folder / "announcement" / f"{SLUG}-{lang}.eml").read_bytes()
+        for lang in ("en", "fr", "es")
+    }
+    pauses: list[float] = []
+    log = DeliveryLog(tmp_path / "deliveries.jsonl")
+    sent = list(send(found, drafts, smtp, log, per_minute=30, sleep=pauses.append))
+    assert [o.state for o in sent] == ["sent"] * 4
+    assert pauses == [2.0, 2.0, 2.0]  # 30 a minute: one every two seconds, none before the first
+    assert len(smtp_server.messages) == 4
