@@ -30,7 +30,7 @@ format: $(VENV)/ready
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(VENV)/ready
-	$(PY) bench/bench_build.py
+	$(PY) bench/run.py
 
 clean:
 	rm -rf build
