@@ -35,11 +35,11 @@ W_CODE = (
     ".write_pdf(sys.argv[3], pdf_tags=True)"
 )
 
-__all__ = ["Run", "WeasyPrintFailed", "count_pages", "run", "weasyprint_alone"]
+__all__ = ["Failed", "Run", "count_pages", "run", "weasyprint_alone"]
 
 
-class WeasyPrintFailed(Exception):
-    """W could not be measured: WeasyPrint alone failed on the HTML."""
+class Failed(Exception):
+    """A command the benchmark needed did not succeed; its row says so and the run goes on."""
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Run:
     max_rss_mb: float  # the largest single process (the kernel's ru_maxrss)
     tree_pss_mb: float  # the whole process tree at its peak (sampled)
     returncode: int
+    others_cpu_s: float  # CPU time the rest of the machine used meanwhile (a noisy machine)
     log: str
     pages: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -129,6 +130,7 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
     """Run `argv` from the project folder, its output into `log`; measure it as a whole."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
+        busy = _busy_s()
         start = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
@@ -150,6 +152,7 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
             timer.cancel()
             sampler.stop()
         wall = time.perf_counter() - start
+        busy = _busy_s() - busy
         _running.discard(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(
@@ -160,8 +163,20 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
         max_rss_mb=usage.ru_maxrss / 1024,
         tree_pss_mb=sampler.peak_kb / 1024,
         returncode=proc.returncode,
+        others_cpu_s=max(0.0, busy - usage.ru_utime - usage.ru_stime),
         log=str(log.relative_to(ROOT) if log.is_relative_to(ROOT) else log),
     )
+
+
+def _busy_s() -> float:
+    """CPU seconds every processor of the machine has spent busy since it started."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(n) for n in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def weasyprint_alone(html: Path, pdf: Path, log: Path) -> Run:
@@ -169,7 +184,7 @@ def weasyprint_alone(html: Path, pdf: Path, log: Path) -> Run:
     pdf.parent.mkdir(parents=True, exist_ok=True)
     result = run([PYTHON, "-c", W_CODE, str(html), ROOT.as_uri() + "/", str(pdf)], log)
     if result.returncode != 0:
-        raise WeasyPrintFailed(f"WeasyPrint alone failed on {html}; see {result.log}")
+        raise Failed(f"WeasyPrint alone failed on {html}; see {result.log}")
     result.pages = count_pages(pdf)
     return result
 

@@ -51,8 +51,14 @@ def profile_summary(path: Path, root: Path, top: int = 15) -> dict[str, Any]:
             }
         )
     modules = sorted(by_module.items(), key=lambda item: -item[1])
+    made = [
+        calls
+        for (file, _line, name), (_cc, calls, *_rest) in table.items()
+        if name == "make_page" and file.endswith("weasyprint/layout/page.py")
+    ]
     return {
         "profiled_s": round(total, 3),
+        "pages_laid_out": sum(made) or None,  # WeasyPrint's page layouts, repeated ones too
         "by_module": [{"module": m, "own_s": round(s, 3)} for m, s in modules[:top]],
         "by_own_time": sorted(functions, key=lambda f: -f["own_s"])[:top],
         "by_cumulative_time": sorted(functions, key=lambda f: -f["cumulative_s"])[: top + 10],
@@ -104,6 +110,7 @@ def markdown(data: dict[str, Any]) -> str:
         "the median of the pairs is quoted). Times are whole processes: wall time, and CPU "
         "(user + sys, including worker processes) from `os.wait4`.",
         "",
+        *_others(data),
         "| # | measurement | result | target | status |",
         "|---|---|---|---|---|",
     ]
@@ -125,6 +132,20 @@ def markdown(data: dict[str, Any]) -> str:
     if data.get("notes"):
         lines += ["", "## How it was measured", "", *(f"- {n}" for n in data["notes"])]
     return "\n".join(lines) + "\n"
+
+
+def _others(data: dict[str, Any]) -> list[str]:
+    others = data.get("others")
+    if not others or others["max_share"] < 0.05:
+        return []
+    return [
+        f"While it measured, other processes used {100 * others['mean_share']:.0f}% of the "
+        f"machine's CPU on average ({100 * others['max_share']:.0f}% at most during one "
+        "measurement; *others' CPU* in the tables gives it per run, build / W). W uses one "
+        "core, so a busy machine slows it little; a build that uses every core loses what the "
+        "other processes take, so on a busy machine its ratio is worse than on an idle one.",
+        "",
+    ]
 
 
 def table(header: list[str], rows: list[list[object]]) -> list[str]:

@@ -20,13 +20,11 @@ import io
 import os
 import platform
 import pstats
-import queue
+import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +32,11 @@ from typing import Any
 
 import generate
 import measure
+import pairing
 import report
 import yaml
-from measure import CLI, PYTHON, ROOT, Run
+from measure import CLI, PYTHON, ROOT, Failed, Run
+from watcher import Watcher
 
 OUT = ROOT / "build" / "bench"
 SAMPLE = ROOT / "content"
@@ -52,10 +52,6 @@ ROWS = {
 }
 
 
-class Failed(Exception):
-    """A command the benchmark needed did not succeed; the row says so and the run goes on."""
-
-
 class Bench:
     def __init__(self, options: argparse.Namespace):
         self.out: Path = options.out
@@ -68,6 +64,7 @@ class Bench:
         self.profile: dict[str, Any] | None = None
         self.w_en: list[Run] = []  # W of the sample's English edition, for rows that need one
         self.row1_pairs: list[dict[str, Any]] = []
+        self.measured: list[Run] = []  # every build and W, for how busy the machine was
         self.data: dict[str, Any] = {
             "started": datetime.datetime.now().isoformat(timespec="seconds"),
             "quick": self.quick,
@@ -87,6 +84,15 @@ class Bench:
     def save(self) -> None:
         """The report as it stands: written after every row, so a long run can be read early."""
         self.data |= {"rows": self.rows, "notes": self.notes, "profile": self.profile}
+        if self.measured:
+            cpus = os.cpu_count() or 1
+            shares = [r.others_cpu_s / r.wall_s / cpus for r in self.measured if r.wall_s > 1]
+            self.data["others"] = {
+                "mean_share": sum(r.others_cpu_s for r in self.measured)
+                / sum(r.wall_s for r in self.measured)
+                / cpus,
+                "max_share": max(shares, default=0.0),
+            }
         report.write(self.out, self.data)
 
     # -- commands ------------------------------------------------------------------------
@@ -99,6 +105,7 @@ class Bench:
         result = measure.run(argv, self.out / "logs" / f"{log}.log")
         if result.returncode != 0:
             raise Failed(f"`{' '.join(argv[1:])}` exited {result.returncode}; see {result.log}")
+        self.measured.append(result)
         self.say(f"    {_figures(result)}")
         return result
 
@@ -108,6 +115,7 @@ class Bench:
         result = measure.weasyprint_alone(
             html, self.out / "w" / f"{html.stem}.pdf", self.out / "logs" / f"w-{name}.log"
         )
+        self.measured.append(result)
         self.say(f"    W {html.name}: {_figures(result)}, {result.pages} pages")
         return result
 
@@ -134,7 +142,7 @@ class Bench:
         self.say(f"row {number}: {ROWS[number]} (target {target})")
         try:
             fn(entry)
-        except (Failed, measure.WeasyPrintFailed) as error:
+        except Failed as error:
             entry["status"] = "failed"
             entry["result"] = str(error)
             self.say(f"  FAILED: {error}")
@@ -151,17 +159,17 @@ class Bench:
             html = self.keep_html(out / f"{_slug(content)}-en.html")
             w = self.w(html, f"one-{i + 1}")
             self.w_en.append(w)
-            pairs.append(_pair(x, [w]))
+            pairs.append(pairing.pair(x, [w]))
         self.row1_pairs = pairs
-        summary = _summary(pairs)
+        summary = pairing.summary(pairs)
         entry["command"] = _command(["build", *self.force, "--html"])
         entry["pairs"] = pairs
         entry["summary"] = summary
-        entry["result"] = _result(summary, pairs)
+        entry["result"] = pairing.result(summary, pairs)
         entry["status"] = _met(summary["ratio_wall"] <= 0.3)
         stage_logs = [ROOT / p["x"]["log"] for p in pairs]
         entry["stages"] = report.median_stages(stage_logs)
-        entry["details"] += _pairs_table(pairs)
+        entry["details"] += pairing.table(pairs)
         if not self.force:
             entry["notes"].append(
                 "`build` has no `--force` yet (there is no cache): every build is from scratch."
@@ -211,6 +219,7 @@ class Bench:
         stats.sort_stats("tottime").print_stats(60)
         (self.out / "profile.txt").write_text(text.getvalue())
         row1 = next((r for r in self.rows if r["id"] == 1 and "stages" in r), None)
+        result.pages = measure.count_pages(out / f"{_slug(content)}-en.pdf")
         self.profile = {"run": result.as_dict(), **summary, "details": []}
         self.profile["details"] = _profile_details(self.profile, row1, result)
 
@@ -234,10 +243,12 @@ class Bench:
                 if written != langs:
                     sequential = True
                     self.say(f"  the command line built only {written}: three builds instead")
+                    one = " ".join(["build", *self.force, "--html", "--lang en"])
                     entry["notes"].append(
-                        "`build` takes one `--lang` (the last one given wins): measured as three "
-                        "builds one after the other (`build --force --lang en`, then fr, then es);"
-                        f" the probe built only {', '.join(written)} and is not counted."
+                        "`build` does not build several languages given as `--lang en --lang fr "
+                        f"--lang es` (it built {', '.join(written) or 'nothing'}; that probe is "
+                        f"not counted): measured as three builds one after the other (`{one}`, "
+                        "then fr, then es), each a separate process."
                     )
             if sequential:
                 parts = [
@@ -250,23 +261,31 @@ class Bench:
                     )
                     for lang in langs
                 ]
-                x = _sequence(parts)
+                x = pairing.sequence(parts)
             x.pages = sum(measure.count_pages(out / f"{slug}-{lang}.pdf") or 0 for lang in langs)
             ws = [self.w(out / f"{slug}-{lang}.html", f"three-{i + 1}-{lang}") for lang in langs]
-            pairs.append(_pair(x, ws))
-        summary = _summary(pairs)
+            pairs.append(pairing.pair(x, ws))
+        summary = pairing.summary(pairs)
         entry["command"] = _command(
             ["build", *self.force, "--html"] + ([] if sequential else several[-6:])
         )
         entry["sequential"] = sequential
         entry["pairs"] = pairs
         entry["summary"] = summary
-        entry["result"] = _result(summary, pairs) + (" (3 builds in a row)" if sequential else "")
+        vs_en = statistics.median(p["x"]["wall_s"] / p["w"][0]["wall_s"] for p in pairs)
+        summary["ratio_wall_vs_w_en"] = vs_en
+        entry["result"] = (
+            ("three builds in a row: " if sequential else "")
+            + pairing.result(summary, pairs)
+            + f"; {vs_en:.2f} × W of en alone"
+        )
         entry["status"] = _met(summary["ratio_wall"] <= 0.8)
-        entry["details"] += _pairs_table(pairs, "W (mean of en, fr, es)")
+        entry["details"] += pairing.table(pairs, "W (mean of en, fr, es)")
         entry["notes"].append(
-            "W here is the mean of W over the three editions (each edition's own HTML), so "
-            "the ratio is the time of the three against one edition's WeasyPrint time."
+            "W here is the mean of W over the three editions (each on its own HTML, measured "
+            "right after the build it pairs with): the time of the three editions against one "
+            "edition's WeasyPrint time. Against W of the English edition alone, the ratio is "
+            f"{vs_en:.2f}."
         )
 
     def all_editions(self, entry: dict[str, Any]) -> None:
@@ -280,16 +299,18 @@ class Bench:
             raise Failed(f"`build --all --html` wrote no HTML in {out}")
         editions = []
         ws = []
+        logged = _edition_times(ROOT / x.log)
         for html in htmls:
             w = self.w(html, f"all-{html.stem}")
             ws.append(w)
             editions.append(
                 {"edition": html.stem, "pages": measure.count_pages(html.with_suffix(".pdf"))}
-                | {"w_pages": w.pages, "w_wall_s": round(w.wall_s, 2)}
+                | {"build_s": logged.get(html.stem), "w_pages": w.pages}
+                | {"w_wall_s": round(w.wall_s, 2)}
             )
         n = len(htmls)
         x.pages = sum(e["pages"] or 0 for e in editions)
-        pair = _pair(x, ws)
+        pair = pairing.pair(x, ws)
         per_edition = pair["ratio_wall"] / n
         entry["command"] = _command(["build", *self.force, "--all", "--html"])
         entry["pairs"] = [pair]
@@ -309,8 +330,17 @@ class Bench:
         )
         entry["status"] = _met(per_edition <= 0.2)
         entry["details"] += report.table(
-            ["edition", "pages", "W pages", "W wall (s)"],
-            [[e["edition"], e["pages"], e["w_pages"], e["w_wall_s"]] for e in editions],
+            ["edition", "pages", "its build (s, from the log)", "W pages", "W wall (s)"],
+            [
+                [
+                    e["edition"],
+                    e["pages"],
+                    "—" if e["build_s"] is None else f"{e['build_s']:.1f}",
+                    e["w_pages"],
+                    e["w_wall_s"],
+                ]
+                for e in editions
+            ],
         )
         entry["notes"].append(
             "One run (it is the longest measurement after the 460-page brochure); W is the mean "
@@ -334,7 +364,7 @@ class Bench:
         ratio = f"; {wall / w:.2f} W" if w else ""
         entry["result"] = (
             f"{wall:.2f} s wall (CPU {entry['summary']['cpu_s']:.2f} s{ratio}; first build "
-            f"{warm.wall_s:.1f} s; {len(runs)} runs)"
+            f"{warm.wall_s:.1f} s; {len(runs)} run{'s' * (len(runs) != 1)})"
         )
         entry["status"] = _met(wall < 0.5)
         entry["details"] += report.table(
@@ -367,17 +397,17 @@ class Bench:
             self.say(f"  appended a sentence to {EDITED}:{paragraph}")
             x = self.build(content, out, [], f"edited-{i + 1}", fresh=False)
             x.pages = measure.count_pages(out / f"{_slug(content)}-en.pdf")
-            pairs.append(_pair(x, [self.english_w(f"edited-{i + 1}")]))
-        summary = _summary(pairs)
+            pairs.append(pairing.pair(x, [self.english_w(f"edited-{i + 1}")]))
+        summary = pairing.summary(pairs)
         entry["command"] = (
             f"append a sentence to a paragraph of {EDITED} (a copy of the content), then "
             + _command(["build"])
         )
         entry["pairs"] = pairs
         entry["summary"] = summary
-        entry["result"] = _result(summary, pairs)
+        entry["result"] = pairing.result(summary, pairs)
         entry["status"] = _met(summary["ratio_wall"] < 0.1)
-        entry["details"] += _pairs_table(pairs)
+        entry["details"] += pairing.table(pairs)
 
     def watch(self, entry: dict[str, Any]) -> None:
         content = self.copy_sample(self.out / "watch" / "content")
@@ -402,6 +432,7 @@ class Bench:
                 for stamp, line in watcher.lines(timeout=300):
                     if line.startswith("  preview ") and preview is None:
                         preview = {"after_s": stamp - saved, "line": line.rstrip()}
+                        preview |= _preview(line)
                         self.say(f"    preview after {stamp - saved:.2f} s: {line.strip()}")
                     elif line.startswith("wrote "):
                         done = stamp - saved
@@ -432,6 +463,17 @@ class Bench:
                 f"after saving (median of {len(saves)} saves)"
             )
             return
+        other = {s["preview"].get("doc") for s in saves if s["preview"]} - {EDITED.stem}
+        if other:
+            entry["notes"].append(
+                f"The preview named {', '.join(map(str, other))}, not {EDITED.stem}, the part "
+                "edited."
+            )
+        missing = [
+            s["preview"]["path"] for s in saves if s["preview"] and not s["preview"]["exists"]
+        ]
+        if missing:
+            entry["notes"].append(f"No file at the preview's path: {', '.join(missing)}.")
         median = statistics.median(previews)
         entry["result"] = (
             f"preview {median:.2f} s after saving (edition {edition}; {len(saves)} saves)"
@@ -448,7 +490,7 @@ class Bench:
                 self.say("  x1: row 1's runs (the same command on the sample)")
             else:
                 pairs = self.scaling_size(size)
-            summary = _summary(pairs)
+            summary = pairing.summary(pairs)
             x_pages = pairs[0]["x"]["pages"] or 0
             max_rss = statistics.median(p["x"]["max_rss_mb"] for p in pairs)
             tree = statistics.median(p["x"]["tree_pss_mb"] for p in pairs)
@@ -537,7 +579,7 @@ class Bench:
             "peak (the sum of every process's proportional set size, sampled every 0.25 s), "
             "what a pool of workers needs in all.",
             "x4 and the 200 case studies are measured once; the others "
-            f"{self.runs} times (median).",
+            f"{self.runs} time{'s' * (self.runs != 1)} (median).",
         ]
 
     def scaling_size(self, size: generate.Size) -> list[dict[str, Any]]:
@@ -563,165 +605,11 @@ class Bench:
             )
             x.pages = measure.count_pages(out / f"{_slug(content)}-en.pdf")
             w = self.w(out / f"{_slug(content)}-en.html", f"scale-{size.name}-{i + 1}")
-            pairs.append(_pair(x, [w]))
+            pairs.append(pairing.pair(x, [w]))
         return pairs
 
 
-class Watcher:
-    """`make_brochure.py watch` in its own process group, its lines timestamped as they come."""
-
-    def __init__(self, argv: list[str], log: Path):
-        self.argv = argv
-        self.log = log
-        self.queue: queue.Queue[tuple[float, str | None]] = queue.Queue()
-        self.started = 0.0
-
-    def __enter__(self) -> Watcher:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.file = self.log.open("w")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"},
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        return self
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            stamp = time.perf_counter()
-            self.file.write(f"{stamp - self.started:8.2f} {line}")
-            self.file.flush()
-            self.queue.put((stamp, line))
-        self.queue.put((time.perf_counter(), None))
-
-    def lines(self, timeout: float):
-        """Each line (time it was read, text) until `timeout` seconds pass or watch exits."""
-        deadline = time.perf_counter() + timeout
-        while (left := deadline - time.perf_counter()) > 0:
-            try:
-                stamp, line = self.queue.get(timeout=left)
-            except queue.Empty:
-                return
-            if line is None:
-                raise Failed(f"watch exited ({self.proc.wait()}); see {self.log}")
-            yield stamp, line
-
-    def until(self, test: Callable[[str], bool], timeout: float) -> tuple[float, str] | None:
-        for stamp, line in self.lines(timeout):
-            if test(line):
-                return stamp - self.started, line
-        return None
-
-    def settle(self, quiet: float = 3.0) -> None:
-        """Wait until watch has printed nothing for `quiet` seconds (its work is done)."""
-        while True:
-            try:
-                _stamp, line = self.queue.get(timeout=quiet)
-            except queue.Empty:
-                return
-            if line is None:
-                raise Failed(f"watch exited ({self.proc.wait()}); see {self.log}")
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGINT)  # how a user stops watching
-            self.proc.wait(timeout=60)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.file.close()
-
-
 # -- figures ---------------------------------------------------------------------------------
-
-
-def _pair(x: Run, ws: list[Run]) -> dict[str, Any]:
-    """A measurement and the W measured next to it (the mean of several editions' W)."""
-    w_wall = statistics.fmean(w.wall_s for w in ws)
-    w_cpu = statistics.fmean(w.cpu_s for w in ws)
-    return {
-        "x": x.as_dict(),
-        "w": [w.as_dict() for w in ws],
-        "w_wall_s": w_wall,
-        "w_cpu_s": w_cpu,
-        "ratio_wall": x.wall_s / w_wall,
-        "ratio_cpu": x.cpu_s / w_cpu,
-    }
-
-
-def _summary(pairs: list[dict[str, Any]]) -> dict[str, float]:
-    return {
-        "runs": len(pairs),
-        "wall_s": statistics.median(p["x"]["wall_s"] for p in pairs),
-        "cpu_s": statistics.median(p["x"]["cpu_s"] for p in pairs),
-        "w_wall_s": statistics.median(p["w_wall_s"] for p in pairs),
-        "ratio_wall": statistics.median(p["ratio_wall"] for p in pairs),
-        "ratio_cpu": statistics.median(p["ratio_cpu"] for p in pairs),
-        "max_rss_mb": max(p["x"]["max_rss_mb"] for p in pairs),
-    }
-
-
-def _result(summary: dict[str, float], pairs: list[dict[str, Any]]) -> str:
-    spread = [p["ratio_wall"] for p in pairs]
-    pages = pairs[0]["x"]["pages"]
-    return (
-        f"{summary['ratio_wall']:.2f} W ({summary['wall_s']:.1f} s vs W "
-        f"{summary['w_wall_s']:.1f} s; pairs {min(spread):.2f}–{max(spread):.2f}; CPU "
-        f"{summary['ratio_cpu']:.2f} W; peak {summary['max_rss_mb']:.0f} MB"
-        + (f"; {pages} pages" if pages else "")
-        + f"; {len(pairs)} run{'s' * (len(pairs) != 1)})"
-    )
-
-
-def _pairs_table(pairs: list[dict[str, Any]], w_label: str = "W") -> list[str]:
-    return report.table(
-        [
-            "run",
-            "wall (s)",
-            "CPU (s)",
-            "peak RSS (MB)",
-            f"{w_label} wall (s)",
-            "ratio",
-            "CPU ratio",
-        ],
-        [
-            [
-                i + 1,
-                f"{p['x']['wall_s']:.2f}",
-                f"{p['x']['cpu_s']:.2f}",
-                f"{p['x']['max_rss_mb']:.0f}",
-                f"{p['w_wall_s']:.2f}",
-                f"{p['ratio_wall']:.3f}",
-                f"{p['ratio_cpu']:.3f}",
-            ]
-            for i, p in enumerate(pairs)
-        ],
-    )
-
-
-def _sequence(runs: list[Run]) -> Run:
-    """Several commands one after the other, as one measurement."""
-    return Run(
-        argv=[a for r in runs for a in [*r.argv, ";"]][:-1],
-        wall_s=sum(r.wall_s for r in runs),
-        user_s=sum(r.user_s for r in runs),
-        sys_s=sum(r.sys_s for r in runs),
-        max_rss_mb=max(r.max_rss_mb for r in runs),
-        tree_pss_mb=max(r.tree_pss_mb for r in runs),
-        returncode=0,
-        log=", ".join(r.log for r in runs),
-    )
 
 
 def _page_mismatch(entry: dict[str, Any], editions: list[dict[str, Any]]) -> None:
@@ -753,6 +641,12 @@ def _profile_details(profile: dict[str, Any], row1: dict | None, run: Run) -> li
         f"main process, whose run took {run.wall_s:.1f} s wall and {run.cpu_s:.1f} s CPU with "
         "the profiler's overhead; `build/bench/profile.pstats`, `profile.txt`):",
     ]
+    made = profile.get("pages_laid_out")
+    if made and run.pages:
+        lines.append(
+            f"WeasyPrint laid out {made} pages (calls of `weasyprint/layout/page.py`'s "
+            f"`make_page`) to print {run.pages}."
+        )
     if run.cpu_s > 1.25 * total:
         lines.append(
             f"(only {100 * total / run.cpu_s:.0f}% of the CPU time was in the profiled process: "
@@ -787,8 +681,37 @@ def _profile_details(profile: dict[str, Any], row1: dict | None, run: Run) -> li
     return lines
 
 
+def _edition_times(log: Path) -> dict[str, float]:
+    """Each edition's time from `wrote <pdf> (N pages) in T s` lines, where T counts from the
+    start of the command (today's format; a format it does not know gives nothing)."""
+    times, before = {}, 0.0
+    for line in log.read_text(errors="replace").splitlines():
+        match = re.match(r"^wrote (\S+)\.pdf \(\d+ pages\) in ([\d.]+) s", line)
+        if match:
+            times[Path(match.group(1)).name] = float(match.group(2)) - before
+            before = float(match.group(2))
+    return times
+
+
+def _preview(line: str) -> dict[str, Any]:
+    """`  preview <doc-id>  <seconds> s  <path>`: what watch says it previewed, and how fast."""
+    match = re.match(r"^  preview (\S+)\s+([\d.]+) s\s+(.+?)\s*$", line)
+    if match is None:
+        return {"doc": None, "path": None, "exists": False}
+    path = Path(match.group(3))
+    return {
+        "doc": match.group(1),
+        "watch_s": float(match.group(2)),
+        "path": str(path),
+        "exists": (path if path.is_absolute() else ROOT / path).is_file(),
+    }
+
+
 def _figures(run: Run) -> str:
-    return f"{run.wall_s:.2f} s wall, {run.cpu_s:.2f} s CPU, peak {run.max_rss_mb:.0f} MB"
+    others = run.others_cpu_s / run.wall_s / (os.cpu_count() or 1) if run.wall_s else 0
+    return f"{run.wall_s:.2f} s wall, {run.cpu_s:.2f} s CPU, peak {run.max_rss_mb:.0f} MB" + (
+        f" (other processes used {100 * others:.0f}% of the machine)" if others > 0.1 else ""
+    )
 
 
 def _met(ok: bool) -> str:
