@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -54,7 +54,6 @@ class Run:
     others_cpu_s: float  # CPU time the rest of the machine used meanwhile (a noisy machine)
     log: str
     pages: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def cpu_s(self) -> float:

@@ -6,13 +6,14 @@ drifts during the run, both members of a pair drift together.
 
 from __future__ import annotations
 
+import os
 import statistics
 from typing import Any
 
 import report
 from measure import Run
 
-__all__ = ["pair", "result", "sequence", "summary", "table"]
+__all__ = ["busy", "others_share", "pair", "result", "sequence", "summary", "table"]
 
 
 def pair(x: Run, ws: list[Run]) -> dict[str, Any]:
@@ -53,8 +54,22 @@ def result(summary: dict[str, float], pairs: list[dict[str, Any]]) -> str:
         f"{summary['w_wall_s']:.1f} s; pairs {min(spread):.2f}–{max(spread):.2f}; CPU "
         f"{summary['ratio_cpu']:.2f} W; peak {summary['max_rss_mb']:.0f} MB"
         + (f"; {pages} pages" if pages else "")
-        + f"; {len(pairs)} run{'s' * (len(pairs) != 1)})"
+        + f"; {len(pairs)} run{'s' * (len(pairs) != 1)}"
+        + busy([run for p in pairs for run in [p["x"], *p["w"]]])
+        + ")"
     )
+
+
+def others_share(runs: list[dict[str, Any]]) -> float:
+    """The share of the machine's CPUs other processes used while `runs` ran."""
+    wall = sum(r["wall_s"] for r in runs)
+    return sum(r["others_cpu_s"] for r in runs) / wall / (os.cpu_count() or 1) if wall else 0.0
+
+
+def busy(runs: list[dict[str, Any]]) -> str:
+    """`; machine busy: ...` when other processes took a noticeable share of the CPUs."""
+    share = others_share(runs)
+    return f"; machine busy: others used {100 * share:.0f}% of it" if share >= 0.15 else ""
 
 
 def table(pairs: list[dict[str, Any]], w_label: str = "W") -> list[str]:
