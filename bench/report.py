@@ -115,8 +115,11 @@ def markdown(data: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for row in data["rows"]:
+        name = row["name"]
+        if row.get("measured", data["started"]) != data["started"]:
+            name += f" (measured {row['measured']}, commit {row.get('commit')})"
         lines.append(
-            f"| {row['id']} | {row['name']} | {row.get('result') or '—'} | {row['target']} | "
+            f"| {row['id']} | {name} | {row.get('result') or '—'} | {row['target']} | "
             f"**{row['status']}** |"
         )
     for row in data["rows"]:
