@@ -654,7 +654,14 @@ def _profile_details(profile: dict[str, Any], row1: dict | None, run: Run) -> li
             "",
             *report.table(
                 ["stage", "s", "% of wall"],
-                [[n, f"{s:.2f}", f"{100 * s / wall:.0f}"] for n, s in stages.items()],
+                [[n, f"{s:.2f}", f"{100 * s / wall:.0f}"] for n, s in stages.items()]
+                + [
+                    [
+                        "(outside the stages: start-up, imports, waiting)",
+                        f"{wall - sum(stages.values()):.2f}",
+                        f"{100 * (wall - sum(stages.values())) / wall:.0f}",
+                    ]
+                ],
             ),
             "",
         ]
@@ -667,12 +674,12 @@ def _profile_details(profile: dict[str, Any], row1: dict | None, run: Run) -> li
     made = profile.get("pages_laid_out")
     if made and run.pages:
         lines.append(
-            f"WeasyPrint laid out {made} pages (calls of `weasyprint/layout/page.py`'s "
+            f"\nWeasyPrint laid out {made} pages (calls of `weasyprint/layout/page.py`'s "
             f"`make_page`) to print {run.pages}."
         )
     if run.cpu_s > 1.25 * total:
         lines.append(
-            f"(only {100 * total / run.cpu_s:.0f}% of the CPU time was in the profiled process: "
+            f"\n(only {100 * total / run.cpu_s:.0f}% of the CPU time was in the profiled process: "
             "the rest ran in worker processes, which cProfile does not see)"
         )
     lines += [
