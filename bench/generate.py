@@ -8,8 +8,9 @@ twice or four times), `cs200` (the chapters and tools once, 200 case studies). A
 document gets a new id and file name (`kisumu` -> `kisumu-2`, `kisumu-3` ...) and is listed
 after the originals in the same part of the manifest; its text is the original's, so its links
 still point at ids that exist (the originals'). The generated manifest lists only English
-(`languages: [en]`): the catalogs have no entries for the new ids. Each variant's size budget
-grows with the number of documents, since the budget is set for the sample's length.
+(`languages: [en]`, no `drafts:`): the catalogs have no entries for the new ids. Each
+variant's size budget grows with the number of documents, since the budget is set for the
+sample's length.
 
 The sample is read, never written; the destination folder is replaced.
 """
@@ -119,7 +120,8 @@ def _english_only(text: str) -> str:
     text, n = re.subn(r"^languages:.*$", "languages: [en]", text, count=1, flags=re.MULTILINE)
     if n != 1:
         raise SystemExit("the manifest has no `languages:` line")
-    return text
+    # Drafts are translations still being made: an English-only brochure has none.
+    return re.sub(r"^drafts:.*\n", "", text, flags=re.MULTILINE)
 
 
 def _scale_budgets(text: str, factor: float) -> str:
