@@ -111,6 +111,15 @@ def markdown(data: dict[str, Any]) -> str:
         "(user + sys, including worker processes) from `os.wait4`.",
         "",
         *_others(data),
+        *(
+            [
+                "`--quick`: one run of each row, row 4 on two editions, row 6 up to x2, no "
+                "profile: a check that every row works more than a measurement to quote.",
+                "",
+            ]
+            if data["quick"]
+            else []
+        ),
         "| # | measurement | result | target | status |",
         "|---|---|---|---|---|",
     ]
@@ -141,12 +150,14 @@ def _others(data: dict[str, Any]) -> list[str]:
     others = data.get("others")
     if not others or others["max_share"] < 0.05:
         return []
+    loaded = "**Measured under load.** " if others["mean_share"] >= 0.15 else ""
     return [
-        f"While it measured, other processes used {100 * others['mean_share']:.0f}% of the "
+        f"{loaded}While it measured, other processes used {100 * others['mean_share']:.0f}% of the "
         f"machine's CPU on average ({100 * others['max_share']:.0f}% at most during one "
         "measurement; *others' CPU* in the tables gives it per run, build / W). W uses one "
-        "core, so a busy machine slows it little; a build that uses every core loses what the "
-        "other processes take, so on a busy machine its ratio is worse than on an idle one.",
+        "core; a build that uses every core (row 4) loses more of what the other processes "
+        "take, so on a busy machine its ratios are worse than on an idle one. CPU ratios "
+        "suffer less from the load than wall ratios.",
         "",
     ]
 

@@ -19,7 +19,7 @@ from measure import ROOT, Failed, Run
 if TYPE_CHECKING:
     from run import Bench
 
-__all__ = ["all_editions", "nothing_changed", "one_case_study", "one_edition"]
+__all__ = ["all_editions", "nothing_changed", "one_case_study", "one_edition", "stage_table"]
 
 QUICK_EDITIONS = ["--lang", "en", "--lang", "fr", "--variant", "screen"]  # row 4 with --quick
 
@@ -46,6 +46,7 @@ def one_edition(b: Bench, entry: dict[str, Any]) -> None:
     entry["status"] = met(summary["ratio_wall"] <= 0.3)
     entry["stages"] = report.median_stages([ROOT / p["x"]["log"] for p in pairs])
     entry["details"] += pairing.table(pairs)
+    entry["details"] += ["", *stage_table(entry["stages"], summary["wall_s"])]
     entry["notes"].append(
         "A first build lays the edition out twice: once from an estimated page map, once more "
         "for the pieces whose printed page numbers turned out wrong; then it writes the PDF and "
@@ -139,6 +140,7 @@ def one_case_study(b: Bench, entry: dict[str, Any]) -> None:
     entry["result"] = pairing.result(summary, pairs)
     entry["status"] = met(summary["ratio_wall"] < 0.1)
     entry["details"] += pairing.table(pairs)
+    entry["details"] += ["", *stage_table(entry["stages"], summary["wall_s"])]
     typeset = entry["stages"].get("typeset")
     entry["notes"].append(
         "The build starts from the last build's page map (one layout round instead of two), "
@@ -210,6 +212,22 @@ def all_editions(b: Bench, entry: dict[str, Any]) -> None:
         entry["notes"].append(
             "`--quick`: two editions (`--lang en --lang fr --variant screen`) instead of `--all`."
         )
+
+
+def stage_table(stages: dict[str, float], wall: float) -> list[str]:
+    """The pipeline's own stage lines (median over the runs) against the whole wall time."""
+    outside = wall - sum(stages.values())
+    return report.table(
+        ["stage (the build's own lines, median)", "s", "% of wall"],
+        [[name, f"{s:.2f}", f"{100 * s / wall:.0f}"] for name, s in stages.items()]
+        + [
+            [
+                "(outside the stages: start-up, imports, waiting)",
+                f"{outside:.2f}",
+                f"{100 * outside / wall:.0f}",
+            ]
+        ],
+    )
 
 
 def _cached(run: Run) -> bool:
