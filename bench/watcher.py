@@ -24,6 +24,7 @@ class Watcher:
         self.log = log
         self.queue: queue.Queue[tuple[float, str | None]] = queue.Queue()
         self.started = 0.0
+        self.last = ""  # the last line watch printed: its error, when it exits
 
     def __enter__(self) -> Watcher:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,8 @@ class Watcher:
             stamp = time.perf_counter()
             self.file.write(f"{stamp - self.started:8.2f} {line}")
             self.file.flush()
+            if line.strip():
+                self.last = line.strip()
             self.queue.put((stamp, line))
         self.queue.put((time.perf_counter(), None))
 
@@ -61,7 +64,7 @@ class Watcher:
             except queue.Empty:
                 return
             if line is None:
-                raise Failed(f"watch exited ({self.proc.wait()}); see {self.log}")
+                raise self._exited()
             yield stamp, line
 
     def until(self, test: Callable[[str], bool], timeout: float) -> tuple[float, str] | None:
@@ -79,7 +82,10 @@ class Watcher:
             except queue.Empty:
                 return
             if line is None:
-                raise Failed(f"watch exited ({self.proc.wait()}); see {self.log}")
+                raise self._exited()
+
+    def _exited(self) -> Failed:
+        return Failed(f"watch exited ({self.proc.wait()}): {self.last} (see {self.log})")
 
     def __exit__(self, *exc: object) -> None:
         try:
