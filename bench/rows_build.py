@@ -188,7 +188,8 @@ def all_editions(b: Bench, entry: dict[str, Any]) -> None:
     entry["result"] = (
         f"{ratio:.2f} × one by one ({side.wall_s:.0f} s against {alone.wall_s:.0f} s for {n} "
         f"editions: speed-up {alone.wall_s / side.wall_s:.2f} on {cores} cores; "
-        f"{side.wall_s / n / w:.2f} W per edition; peak {side.max_rss_mb:.0f} MB per process, "
+        f"{side.wall_s / n / w:.2f} W per edition; CPU {side.cpu_s:.0f} s against "
+        f"{alone.cpu_s:.0f} s; peak {side.max_rss_mb:.0f} MB per process, "
         f"{side.tree_pss_mb:.0f} MB in all; 1 run"
         + pairing.busy([side.as_dict(), alone.as_dict()])
         + ")"

@@ -55,6 +55,9 @@ def scaling(b: Bench, entry: dict[str, Any]) -> None:
                 "tree_pss_mb": tree,
                 "mb_per_page": max_rss / x_pages if x_pages else None,
                 "w_max_rss_mb": statistics.median(p["w"][0]["max_rss_mb"] for p in pairs),
+                "w_s_per_page": summary["w_wall_s"] / (pairs[0]["w"][0]["pages"] or x_pages or 1),
+                "w_cpu_s_per_page": statistics.median(p["w_cpu_s"] for p in pairs)
+                / (pairs[0]["w"][0]["pages"] or x_pages or 1),
                 "others_share": pairing.others_share(
                     [run for p in pairs for run in [p["x"], *p["w"]]]
                 ),
@@ -74,6 +77,9 @@ def scaling(b: Bench, entry: dict[str, Any]) -> None:
         raise Failed("fewer than two sizes measured: " + ("; ".join(failed) or "no pages"))
     growth, cpu_growth = max(wall) / min(wall), max(cpu) / min(cpu)
     largest = max(results, key=lambda r: r["pages"])
+    smallest = min(results, key=lambda r: r["pages"])
+    w_growth = largest["w_s_per_page"] / smallest["w_s_per_page"]
+    w_cpu_growth = largest["w_cpu_s_per_page"] / smallest["w_cpu_s_per_page"]
     memory_ok = largest["max_rss_mb"] < 400
     entry["command"] = command(["build", *b.force, "--html"]) + " on each size"
     entry["summary"] = {
@@ -83,7 +89,8 @@ def scaling(b: Bench, entry: dict[str, Any]) -> None:
     }
     entry["result"] = (
         f"wall s/page {min(wall):.3f} to {max(wall):.3f} (largest/smallest {growth:.2f}), "
-        f"CPU s/page {min(cpu):.3f} to {max(cpu):.3f} ({cpu_growth:.2f}); peak "
+        f"CPU s/page {min(cpu):.3f} to {max(cpu):.3f} ({cpu_growth:.2f}); W alone "
+        f"{w_growth:.2f} (CPU {w_cpu_growth:.2f}); peak "
         f"{largest['max_rss_mb']:.0f} MB at {largest['pages']} pages"
         + (
             f"; the machine was busy during the {largest['size']} run (others used "
@@ -103,6 +110,7 @@ def scaling(b: Bench, entry: dict[str, Any]) -> None:
             "wall (s)",
             "s/page",
             "CPU s/page",
+            "W s/page (CPU)",
             "ratio to W",
             "peak RSS (MB)",
             "MB/page",
@@ -118,6 +126,7 @@ def scaling(b: Bench, entry: dict[str, Any]) -> None:
                 f"{r['wall_s']:.1f}",
                 f"{r['s_per_page']:.3f}",
                 f"{r['cpu_s_per_page']:.3f}",
+                f"{r['w_s_per_page']:.3f} ({r['w_cpu_s_per_page']:.3f})",
                 f"{r['ratio_wall']:.2f}",
                 f"{r['max_rss_mb']:.0f}",
                 f"{r['mb_per_page']:.2f}",
