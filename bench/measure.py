@@ -35,7 +35,7 @@ W_CODE = (
     ".write_pdf(sys.argv[3], pdf_tags=True)"
 )
 
-__all__ = ["Failed", "Run", "count_pages", "run", "weasyprint_alone"]
+__all__ = ["Failed", "Run", "busy_s", "count_pages", "run", "weasyprint_alone"]
 
 
 class Failed(Exception):
@@ -129,7 +129,7 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
     """Run `argv` from the project folder, its output into `log`; measure it as a whole."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        busy = _busy_s()
+        busy = busy_s()
         start = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
@@ -151,7 +151,7 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
             timer.cancel()
             sampler.stop()
         wall = time.perf_counter() - start
-        busy = _busy_s() - busy
+        busy = busy_s() - busy
         _running.discard(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(
@@ -167,7 +167,7 @@ def run(argv: Sequence[str], log: Path, timeout: float = 3600, env: dict | None 
     )
 
 
-def _busy_s() -> float:
+def busy_s() -> float:
     """CPU seconds every processor of the machine has spent busy since it started."""
     try:
         with open("/proc/stat") as stat:

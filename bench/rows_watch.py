@@ -12,6 +12,7 @@ moment it wrote the file, so the file-system event's delay is counted too.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import measure
 import report
 from common import EDITED, append_sentence, command
 from measure import CLI, ROOT, Failed
@@ -78,10 +80,17 @@ def watch(b: Bench, entry: dict[str, Any]) -> None:
             raise Failed(f"watch's first build failed: {first[1].strip()} (see {watcher.log})")
         b.say(f"    first build done after {first[0]:.1f} s")
         watcher.settle()
+        busy, started = measure.busy_s(), time.perf_counter()
         for i in range(max(b.runs, 2)):  # a few seconds each: two even with --quick
             saves.append(_save(b, watcher, content, i + 1))
             watcher.settle()
+        share = (measure.busy_s() - busy) / (time.perf_counter() - started) / (os.cpu_count() or 1)
     entry["saves"] = saves
+    entry["machine_busy_share"] = share
+    entry["notes"].append(
+        f"While it measured the saves, the machine's CPUs were {100 * share:.0f}% busy, watch "
+        "included (it uses one core at most)."
+    )
     _summarise(b, entry, saves)
 
 
