@@ -29,7 +29,7 @@ format: $(VENV)/ready
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(VENV)/ready
+bench: $(VENV)/ready             ## the build benchmark (bench/README.md); bench/run.py --quick for a short one
 	$(PY) bench/run.py
 
 clean:

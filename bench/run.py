@@ -2,7 +2,7 @@
 edition's HTML, measured in the same run.
 
     .venv/bin/python bench/run.py            # everything (over an hour on a loaded machine)
-    .venv/bin/python bench/run.py --quick    # one run of each row, small sizes (10-15 min)
+    .venv/bin/python bench/run.py --quick    # one run of each row, small sizes (7-20 min)
     .venv/bin/python bench/run.py --only 1,2 --runs 5
 
 Writes build/bench/report.md, report.json, profile.pstats and profile.txt, each command's
