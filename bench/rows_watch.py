@@ -104,7 +104,8 @@ def _save(b: Bench, watcher: Watcher, content: Path, n: int) -> dict[str, Any]:
         if line.startswith("changed: ") and found["seen_s"] is None:
             found["seen_s"] = after
         elif (preview := preview_line(line)) is not None and found["preview"] is None:
-            found["preview"] = preview | {"after_s": after, "line": line.rstrip()}
+            shown = line.strip().replace(f"{ROOT}/", "")  # the report names paths as in the repo
+            found["preview"] = preview | {"after_s": after, "line": shown}
             b.say(f"    preview after {after:.2f} s: {line.strip()}")
         elif (edition := edition_line(line)) is not None:
             found["edition"] = edition | {"after_s": after}
