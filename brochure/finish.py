@@ -22,6 +22,7 @@ import pydyf
 import weasyprint
 from pypdf import PdfReader
 
+from . import tagging
 from .errors import BrochureError, Location, Problem
 from .markdown import typography
 from .model import Brochure, Variant
@@ -70,12 +71,13 @@ def pdf_bytes(document: weasyprint.Document, brochure: Brochure, variant: Varian
     options = {}
     if variant.image_dpi:
         options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
-    return document.write_pdf(
+    pdf = document.write_pdf(
         finisher=_finisher(brochure, main_matter_start(document, brochure), identifier),
         pdf_identifier=identifier,
         pdf_tags=True,
         **options,
     )
+    return tagging.accessible(pdf, brochure)  # links, notes, headers, words; PDF/UA-1
 
 
 def over_budget(pdf: bytes, variant: Variant, where: Location) -> list[Problem]:
@@ -364,6 +366,8 @@ def handouts(
                 pdf_identifier=identifier,
                 pdf_tags=True,
             )
+            source = typography(f"{brochure.title} ({brochure.publisher})", brochure.lang)
+            pdf = tagging.accessible(pdf, brochure, source=source)
         used[key] = pdf
         path = out_dir / "handouts" / brochure.lang / f"{item.id}.pdf"
         write_atomically(path, pdf)
