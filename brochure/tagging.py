@@ -60,6 +60,7 @@ def accessible(pdf: bytes, brochure, source: str | None = None) -> bytes:
         finishing.run()
         if source is not None:
             _add_xmp(document, _dc_source(source))
+        _drop_claim(document)
         if not problems(document):
             _add_xmp(document, _pdfua_claim())
         out = io.BytesIO()
@@ -806,6 +807,17 @@ def _dc_source(source: str) -> bytes:
         '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
         f"<dc:source>{escape(source)}</dc:source></rdf:Description>"
     ).encode()
+
+
+def _drop_claim(document: pikepdf.Pdf) -> None:
+    """Remove a PDF/UA claim written before (a file finished again is judged again)."""
+    if "/Metadata" in document.Root:
+        xmp = document.Root.Metadata.read_bytes()
+        kept = re.sub(
+            rb"<rdf:Description[^>]*pdfuaid[^>]*>.*?</rdf:Description>", b"", xmp, flags=re.S
+        )
+        if kept != xmp:
+            document.Root.Metadata.write(kept)
 
 
 def _add_xmp(document: pikepdf.Pdf, description: bytes) -> None:
