@@ -678,15 +678,17 @@ class _Finishing:
             stripped = text.rstrip()
             if stripped.endswith(_HYPHEN):
                 head = stripped[:-1]
-            elif stripped.endswith("-") and stripped[-2:-1].isalpha():
+            elif stripped.endswith("-"):
                 head = stripped  # a compound broken at its own hyphen: "open-" "air"
             else:
                 continue
-            if not head[-1:].isalpha() or not following[:1].isalpha():
+            if not stripped[-2:-1].isalpha() or not following[:1].isalpha():
                 continue
             word = len(following.split()[0]) if following.split() else 0
             this.actual[mcid] = head + following[:word]
-            after.actual[next_mcid] = following[word:]
+            # A line that was only the word's end reads as a space: an empty ActualText is
+            # ignored by readers (PDFium among them), which would read the word's end twice.
+            after.actual[next_mcid] = following[word:] or " "
 
     # -- the tree's housekeeping
 
