@@ -49,11 +49,12 @@ def accessible(pdf: bytes, brochure, source: str | None = None) -> bytes:
     for a handout: the brochure it was cut from, named in its metadata.
     """
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        Finishing(document, brochure, handout=source is not None).run()
+        finishing = Finishing(document, brochure, handout=source is not None)
+        finishing.run()
         if source is not None:
             add_xmp(document, dc_source(source))
         drop_claim(document)
-        if not problems(document):
+        if not problems(document, [page.written() for page in finishing.pages]):
             add_xmp(document, pdfua_claim())
         out = io.BytesIO()
         # The first /ID (from the slug, language and edition) is kept; the second is a digest of

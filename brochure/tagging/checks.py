@@ -9,15 +9,15 @@ from collections.abc import Iterator
 import pikepdf
 from pikepdf import Dictionary, Name
 
-from .contents import MCID, contents
+from .contents import MCID, PAINTING, contents
 from .tree import Node, dictionaries, label, load, number_tree
 
 __all__ = ["problems"]
 
-_PAINTING = {"Tj", "TJ", "'", '"', "f", "F", "f*", "S", "s", "B", "B*", "b", "b*", "Do", "sh"}
 
-
-def problems(document: pikepdf.Pdf) -> list[str]:
+def problems(
+    document: pikepdf.Pdf, written: list[list[tuple[int, str | None]]] | None = None
+) -> list[str]:
     """What keeps `document` from PDF/UA-1, as far as a program can tell; [] when nothing.
 
     Checked: the catalog (Marked, /Lang, the title shown, dc:title), every painting operator
@@ -27,6 +27,9 @@ def problems(document: pikepdf.Pdf) -> list[str]:
     annotation in a Link element with /Contents and written once, the structure tab order on
     pages with annotations, every font embedded. Not checked (a person's judgement): whether
     the reading order, the alt texts and the tags' choice fit the content.
+
+    `written` is each page's marked content as the finishing has just written it (`Page.written`),
+    to save reading every page's content again; the tests read the files themselves.
     """
     found: list[str] = []
     root = document.Root
@@ -105,7 +108,8 @@ def problems(document: pikepdf.Pdf) -> list[str]:
                 found.append(f"a link on {where} is written twice")
             rects.add(rect)
         mapped = parent_tree.get(int(page.obj.get("/StructParents", -1)))
-        for mcid, operator in _content_check(contents(page)):
+        marked = written[index] if written else _content_check(contents(page))
+        for mcid, operator in marked:
             if operator is not None:
                 found.append(f"{where} paints outside tagged content and artifacts ({operator})")
                 continue
@@ -164,6 +168,6 @@ def _content_check(data: bytes) -> Iterator[tuple[int, str | None]]:
             elif operator == "EMC":
                 if stack:
                     stack.pop()
-            elif (operator in _PAINTING or operator == "BI") and not (stack and stack[-1]):
+            elif token in PAINTING and not (stack and stack[-1]):
                 yield -1, operator
             operands = []

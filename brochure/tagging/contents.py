@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
-__all__ = ["MCID", "Fonts", "Marked", "Page", "contents"]
+__all__ = ["MCID", "PAINTING", "Fonts", "Marked", "Page", "contents"]
+
+# The operators that put something on the page.
+PAINTING = {
+    *(b"Tj", b"TJ", b"'", b'"', b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"),
+    *(b"Do", b"sh", b"BI"),
+}
 
 
 @dataclass
@@ -50,23 +56,38 @@ class Page:
         self.fonts: dict[int, tuple[Font, float]] = {}  # a text line -> its font and size
         resources = page.obj.get("/Resources") or Dictionary()
         font_resources = resources.get("/Font") or Dictionary()
+        self.tagged: list[int] = []  # the MCIDs of its tagged sequences, in order
+        self.outside: list[str] = []  # painting operators outside tagged content and artifacts
         stack: list[Marked | None] = []
+        covered: list[bool] = []  # for each open sequence: tagged or an artifact
         font, size, matrix = None, 1.0, (0.0, 0.0)
         for index, line in enumerate(self.lines):
             operator = line.rsplit(b" ", 1)[-1]
             if operator == b"BDC":
                 props = self.lines[index - 1] if line == b"BDC" else line
+                tag = self.lines[index - 2] if line == b"BDC" else line
                 mcid = MCID.search(props)
+                artifact = tag.startswith(b"/Artifact")
                 marked = None
                 if mcid and line == b"BDC":
                     marked = Marked(int(mcid[1]), index - 2)
                     self.marked[marked.mcid] = marked
+                if mcid and not artifact:
+                    self.tagged.append(int(mcid[1]))
                 stack.append(marked)
+                covered.append(bool(mcid) or artifact or (bool(covered) and covered[-1]))
             elif operator == b"BMC":
                 stack.append(None)
+                tag = self.lines[index - 1] if line == b"BMC" else line
+                artifact = tag.startswith(b"/Artifact")
+                covered.append(artifact or (bool(covered) and covered[-1]))
             elif operator == b"EMC":
                 if stack and (closed := stack.pop()) is not None:
                     closed.end = index
+                if covered:
+                    covered.pop()
+            elif operator in PAINTING and not (covered and covered[-1]):
+                self.outside.append(operator.decode("latin-1"))
             elif operator == b"Tf":
                 name, size_text = line.split(b" ")[-3:-1]
                 font = fonts.get(font_resources.get(name.decode()))
@@ -86,6 +107,12 @@ class Page:
                 current.text += text
                 current.width += width * size
                 current.spaced |= spaced
+
+    def written(self) -> list[tuple[int, str | None]]:
+        """What `checks.problems` reads from the page as `save` writes it: (MCID, None) for
+        each tagged sequence, (-1, operator) for painting outside tags and artifacts."""
+        gone = self.artifacts | self.erased
+        return [(m, None) for m in self.tagged if m not in gone] + [(-1, o) for o in self.outside]
 
     def save(self) -> None:
         """Write the page's content stream again with the changes asked for."""
