@@ -46,9 +46,16 @@ def _kids(element) -> list:
     return list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
 
 
+_TEXTS: dict[Path, list[str]] = {}
+
+
 def _texts(path: Path) -> list[str]:
-    document = pdfium.PdfDocument(path)
-    return [page.get_textpage().get_text_range() for page in document]
+    """Each page's text as PDFium extracts it (read once per file)."""
+    if path not in _TEXTS:
+        document = pdfium.PdfDocument(path)
+        _TEXTS[path] = [page.get_textpage().get_text_range() for page in document]
+        document.close()
+    return _TEXTS[path]
 
 
 @pytest.fixture(scope="module", params=list(EDITIONS))

@@ -35,6 +35,7 @@ import io
 
 import pikepdf
 
+from ..model import Brochure
 from .checks import problems
 from .finishing import Finishing
 from .metadata import add_xmp, dc_source, drop_claim, pdfua_claim, pdfua_claimed
@@ -42,7 +43,7 @@ from .metadata import add_xmp, dc_source, drop_claim, pdfua_claim, pdfua_claimed
 __all__ = ["accessible", "pdfua_claimed", "problems"]
 
 
-def accessible(pdf: bytes, brochure, source: str | None = None) -> bytes:
+def accessible(pdf: bytes, brochure: Brochure, source: str | None = None) -> bytes:
     """The finished PDF `pdf`, with its structure repaired for assistive technology.
 
     `brochure` is the edition (titles of link targets, the words of "page 12"); `source` is set

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -12,6 +13,9 @@ from pikepdf import Array, Dictionary, Name, String
 from .contents import Fonts, Page
 from .links import links
 from .tree import KEPT_EMPTY, Node, label, load, store
+
+if TYPE_CHECKING:
+    from ..model import Brochure
 
 __all__ = ["Finishing"]
 
@@ -21,7 +25,14 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class Finishing:
-    def __init__(self, document: pikepdf.Pdf, brochure, handout: bool):
+    """One document's finishing: its structure tree mirrored as `Node`s and its pages' marked
+    content as `Page`s, changed by the steps of `run` and written back into `document`.
+
+    `brochure` is the edition (titles, the interface's words); `handout` says the document is
+    a handout, whose links to pages it does not contain lose their "(p. 27)" too.
+    """
+
+    def __init__(self, document: pikepdf.Pdf, brochure: Brochure, handout: bool):
         self.pdf = document
         self.brochure = brochure
         self.handout = handout
