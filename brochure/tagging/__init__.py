@@ -39,6 +39,7 @@ from ..model import Brochure
 from .checks import problems
 from .finishing import Finishing
 from .metadata import add_xmp, dc_source, drop_claim, pdfua_claim, pdfua_claimed
+from .tree import dictionaries
 
 __all__ = ["accessible", "pdfua_claimed", "problems"]
 
@@ -50,12 +51,16 @@ def accessible(pdf: bytes, brochure: Brochure, source: str | None = None) -> byt
     for a handout: the brochure it was cut from, named in its metadata.
     """
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        finishing = Finishing(document, brochure, handout=source is not None)
-        finishing.run()
+        tree = document.Root.get("/StructTreeRoot")
+        written = None
+        if tree is not None and dictionaries(tree.get("/K")):  # else: untagged, never claimed
+            finishing = Finishing(document, brochure, handout=source is not None)
+            finishing.run()
+            written = [page.written() for page in finishing.pages]
         if source is not None:
             add_xmp(document, dc_source(source))
         drop_claim(document)
-        if not problems(document, [page.written() for page in finishing.pages]):
+        if not problems(document, written):
             add_xmp(document, pdfua_claim())
         out = io.BytesIO()
         # The first /ID (from the slug, language and edition) is kept; the second is a digest of

@@ -12,7 +12,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from .contents import Fonts, Page
 from .links import links
-from .tree import KEPT_EMPTY, Node, label, load, store
+from .tree import KEPT_EMPTY, Node, dictionaries, label, load, store
 
 if TYPE_CHECKING:
     from ..model import Brochure
@@ -38,7 +38,10 @@ class Finishing:
         self.handout = handout
         self.root = document.Root.StructTreeRoot
         self.page_index = {page.obj.objgen: i for i, page in enumerate(document.pages)}
-        self.top = load(self.root.K[0], self.page_index)
+        # WeasyPrint writes one Document element at the top; anything beside it goes under it.
+        tops = [load(kid, self.page_index) for kid in dictionaries(self.root.get("/K"))]
+        self.top = tops[0]
+        self.top.kids += tops[1:]
         # Object references to annotations that no page shows (a handout's links to pages it
         # does not contain, which WeasyPrint still tags) are dropped.
         shown = {a.objgen for page in document.pages for a in page.obj.get("/Annots", [])}
@@ -66,6 +69,7 @@ class Finishing:
         self._prune(self.top)
         self._artifacts()
         store(self.top, self.root)
+        self.root.K = Array([self.top.obj])
         self._parent_tree()
         for page in self.pages:
             page.save()
