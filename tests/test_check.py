@@ -41,8 +41,8 @@ def test_an_image_too_coarse_for_print_is_a_warning(sample_copy):
     sample_copy.edit("case-studies/kisumu.md", "src: images/kisumu.svg", "src: images/kisumu.png")
     (problem,) = check.image_resolution(content.load(sample_copy.content), sample_copy.content)
     assert problem.severity == "warning"
-    assert "89 dpi" in problem.message
-    assert "2031 px" in problem.message
+    assert "136 dpi" in problem.message  # 600 px across the illustration's 112 mm
+    assert "1323 px" in problem.message
 
 
 def test_check_catches_a_removed_alt_text_and_exits_1_with_json(sample_copy, capsys):
