@@ -159,7 +159,7 @@ def environment(
         figure=partial(_figure, locale=babel),
         separated=partial(_separated, separator=separator),
         css_string=_css_string,
-        last_words=_last_words,
+        last_words=partial(_last_words, lang=lang),
     )
     return env
 
@@ -294,11 +294,13 @@ def _list_separator(locale: Locale) -> str:
 _LAST_WORDS = re.compile(r"([^\s<>]+) ([^\s<>]{1,16})((?:</[^>]+>)*\s*)$")
 
 
-def _last_words(text: Any) -> Markup:
+def _last_words(text: Any, lang: str) -> Markup:
     """`text` (plain or Markup) with its last two words kept on one line (a span the
     stylesheet sets `white-space: nowrap`), so that a title or a summary never ends on a line
-    of one word. The words' text is unchanged: bookmarks and running heads read the same."""
-    html = str(text if isinstance(text, Markup) else Markup.escape(text))
+    of one word. The words' text is unchanged: bookmarks and running heads read the same.
+    Plain text gets the language's typography first, as the finalizer would have given it
+    (it leaves the Markup returned here alone)."""
+    html = str(text if isinstance(text, Markup) else Markup.escape(typography(text, lang)))
     return Markup(_LAST_WORDS.sub(r'<span class="last-words">\1 \2</span>\3', html, count=1))
 
 
