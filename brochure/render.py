@@ -300,7 +300,10 @@ def _last_words(text: Any, lang: str) -> Markup:
     of one word. The words' text is unchanged: bookmarks and running heads read the same.
     Plain text gets the language's typography first, as the finalizer would have given it
     (it leaves the Markup returned here alone)."""
-    html = str(text if isinstance(text, Markup) else Markup.escape(typography(text, lang)))
+    if isinstance(text, Markup):
+        html = str(text)
+    else:  # str() first: an undefined value raises Jinja's error, located in its template
+        html = str(Markup.escape(typography(str(text), lang)))
     return Markup(_LAST_WORDS.sub(r'<span class="last-words">\1 \2</span>\3', html, count=1))
 
 
