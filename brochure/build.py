@@ -23,6 +23,7 @@ from . import (
     notes,
     outputs,
     parts,
+    printing,
     references,
     render,
     typeset,
@@ -40,6 +41,7 @@ __all__ = [
     "Progress",
     "Warm",
     "build",
+    "build_variants",
     "check",
     "editions",
     "preview",
@@ -61,6 +63,7 @@ class Result:
     findings: tuple[Problem, ...]
     cached: bool = False  # copied from the cache, not built
     laid_out: int = 0  # pieces laid out by this build (the others were remembered by `warm`)
+    added_pages: int = 0  # notes pages before the back cover, to make a multiple of 4 pages
 
 
 def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result:
@@ -69,14 +72,35 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
     An edition whose sources are all unchanged is copied from the cache instead (unless
     `opts.force`); `warm` (from `watch`) keeps fonts, stylesheets and unchanged pieces' layouts
     from one build to the next."""
-    reused = log.step("cache", cache.reuse, opts)
-    if reused is not None:
-        pdf, cached = reused
-        html = pdf.with_suffix(".html") if opts.write_html else None
-        return Result(pdf, html, cached.pages, cached.findings, cached=True)
+    ((_name, outcome),) = build_variants(opts, [opts.variant], log, warm)
+    if isinstance(outcome, BrochureError):
+        raise outcome
+    return outcome
+
+
+def build_variants(
+    opts: BuildOptions, names: list[str | None], log: Progress, warm: Warm | None = None
+) -> list[tuple[str | None, Result | BrochureError]]:
+    """Several variants of one language's edition (`names`; None is the default variant), each
+    as `build` makes it, laid out once for all those with the same stylesheets: the screen and
+    print variants share their pages, and only their finishing differs (brochure/printing.py).
+
+    Each variant's outcome is its Result, or the error that stopped it alone (its size budget);
+    an error every variant shares (the sources, the layout) is raised."""
+    outcomes: dict[str | None, Result | BrochureError] = {}
+    for name in names:
+        reused = log.step("cache", cache.reuse, replace(opts, variant=name))
+        if reused is not None:
+            pdf, cached = reused
+            html = pdf.with_suffix(".html") if opts.write_html else None
+            outcomes[name] = Result(pdf, html, cached.pages, cached.findings, cached=True)
+    todo = [name for name in names if name not in outcomes]
+    if not todo:
+        return [(name, outcomes[name]) for name in names]
     source, warnings = log.step("load", _load, opts)
-    name, variant = _variant(source, opts)
-    _stop_on(log.step("styles", _check_styles, opts, variant))
+    chosen = {name: _variant(source, replace(opts, variant=name)) for name in todo}
+    for variant in {v.stylesheets: v for _full, v in chosen.values()}.values():
+        _stop_on(log.step("styles", _check_styles, opts, variant))
     points = log.step("glyphs", fonts.coverage, opts.fonts_dir)
     edition = log.step("localize", _localize, source, opts, points)
     brochure = edition.brochure
@@ -88,14 +112,57 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
         last = _read_layout(opts.out_dir / f"{brochure.slug}-{brochure.lang}.layout.json")
         catalog = i18n.catalog_path(opts.content_dir, brochure.lang)
         raise BrochureError(notes.fallbacks(edition, catalog, last, severity="error"))
-    is_default = name == next(iter(brochure.variants))
-    stem = f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
     mark = opts.mark_untranslated and brochure.lang != source.source_language
-    laid_out, html = _lay_out(brochure, opts, variant, stem, log, warm, mark)
-    _stop_on(laid_out.findings)
-    unfit = [p for p in laid_out.findings if p.kind in layout.LAYOUT_FAULTS]
-    if opts.strict and unfit:  # a release has no nearly empty page and no broken spread
-        raise BrochureError(_as_errors(unfit))
+    # Variants with the same stylesheets are laid out once, in the first one's name.
+    groups: dict[tuple[str, ...], list[str | None]] = {}
+    for name, (_full, variant) in chosen.items():
+        groups.setdefault(variant.stylesheets, []).append(name)
+    for group in groups.values():
+        stems = {name: _stem(brochure, chosen[name][0]) for name in group}
+        first = group[0]
+        laid_out, html = _lay_out(brochure, opts, chosen[first][1], stems[first], log, warm, mark)
+        _stop_on(laid_out.findings)
+        unfit = [p for p in laid_out.findings if p.kind in layout.LAYOUT_FAULTS]
+        if opts.strict and unfit:  # a release has no nearly empty page and no broken spread
+            raise BrochureError(_as_errors(unfit))
+        for name in group:
+            if stems[name] != stems[first]:  # the same pages: the same map to start from
+                layout.write_pagemap(
+                    cache.pagemap_path(opts.out_dir, stems[name]), laid_out.pagemap
+                )
+            try:
+                outcomes[name] = _write(
+                    replace(opts, variant=name), source, edition, chosen[name], laid_out, html,
+                    warnings, log, warm,
+                )  # fmt: skip
+            except BrochureError as error:
+                outcomes[name] = error
+    return [(name, outcomes[name]) for name in names]
+
+
+def _stem(brochure: Brochure, name: str) -> str:
+    """`<slug>-<lang>` for the default variant, `<slug>-<lang>-<variant>` for the others."""
+    is_default = name == next(iter(brochure.variants))
+    return f"{brochure.slug}-{brochure.lang}" + ("" if is_default else f"-{name}")
+
+
+def _write(
+    opts: BuildOptions,
+    source: Brochure,
+    edition: i18n.Edition,
+    chosen: tuple[str, Variant],
+    laid_out: layout.Edition,
+    html: str | None,
+    warnings: list[Problem],
+    log: Progress,
+    warm: Warm | None,
+) -> Result:
+    """One variant's files from the laid-out edition, staged and swapped in together, and
+    kept in the cache."""
+    brochure = edition.brochure
+    name, variant = chosen
+    is_default = name == next(iter(brochure.variants))
+    stem = _stem(brochure, name)
     catalog = i18n.catalog_path(opts.content_dir, brochure.lang)
     # The edition's files are written aside and replace the previous ones together.
     names = outputs.edition_names(stem, brochure.lang if is_default else None)
@@ -121,7 +188,12 @@ def build(opts: BuildOptions, log: Progress, warm: Warm | None = None) -> Result
         cache.EditionCache(opts.out_dir).store(key, staged.new, names, findings, pages)
     html_path = opts.out_dir / f"{stem}.html" if html is not None else None
     return Result(
-        opts.out_dir / f"{stem}.pdf", html_path, pages, findings, laid_out=laid_out.laid_out
+        opts.out_dir / f"{stem}.pdf",
+        html_path,
+        pages,
+        findings,
+        laid_out=laid_out.laid_out,
+        added_pages=laid_out.added_pages,
     )
 
 
@@ -240,7 +312,7 @@ def preview(opts: BuildOptions, log: Progress, warm: Warm, changed: Path) -> Pre
     )
     _stop_on(laid.findings)
     pdf = opts.out_dir / "preview" / f"{document.id}.pdf"
-    outputs.write(pdf, laid.document.write_pdf())
+    outputs.write(pdf, printing.trimmed(laid.document).write_pdf())
     return Preview(document.id, pdf, len(laid.document.pages))
 
 

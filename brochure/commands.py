@@ -29,7 +29,10 @@ def build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
     if not options.all and len(langs) <= 1 and not options.jobs:  # one edition, in this process
         result = pipeline.build(opts, log)
         report(result.findings, sys.stderr)
-        print(f"wrote {result.pdf} ({result.pages} pages) in {log.total():.1f} s", file=sys.stderr)
+        print(
+            f"wrote {result.pdf} ({result.pages} pages{_added(result)}) in {log.total():.1f} s",
+            file=sys.stderr,
+        )
         if result.html:
             print(f"wrote {result.html}", file=sys.stderr)
         return 0
@@ -46,7 +49,7 @@ def build(options: argparse.Namespace, opts: pipeline.BuildOptions, log: Progres
         report(done.result.findings, sys.stderr)
         print(
             f"  {done.lang:<4} {done.variant:<8} {done.result.pages:4} pages {done.seconds:6.1f} s"
-            f"  {done.result.pdf}",
+            f"  {done.result.pdf}{_added(done.result)}",
             file=sys.stderr,
         )
     for lang in dict.fromkeys(lang for lang, _ in editions):
@@ -158,6 +161,16 @@ def _smtp(options: argparse.Namespace):
         message = f"BROCHURE_SMTP_CAFILE: cannot read {cafile} as certificates ({error})"
         raise UsageError([Problem(Location(""), "", "smtp-settings", message)]) from None
     return Smtp(host, int(port), user, password, context=context)
+
+
+def _added(result: pipeline.Result) -> str:
+    """What the layout added to make the page count a multiple of 4, if anything."""
+    if not result.added_pages:
+        return ""
+    return (
+        f", {result.added_pages} notes page{'s' * (result.added_pages != 1)} added before the "
+        "back cover for a multiple of 4"
+    )
 
 
 def watch(opts: pipeline.BuildOptions, log: Progress, port: int | None = None) -> int:

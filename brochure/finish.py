@@ -22,7 +22,7 @@ import pydyf
 import weasyprint
 from pypdf import PdfReader
 
-from . import tagging
+from . import printing, tagging
 from .errors import BrochureError, Location, Problem
 from .markdown import typography
 from .model import Brochure, Variant
@@ -66,13 +66,19 @@ def finish(
 
 
 def pdf_bytes(document: weasyprint.Document, brochure: Brochure, variant: Variant) -> bytes:
-    """The finished PDF, in memory."""
+    """The finished PDF, in memory: with its bleed and crop marks for a variant that keeps the
+    bleed (print), else cut at the trim (brochure/printing.py)."""
     identifier = _identifier(brochure)
     options = {}
     if variant.image_dpi:
         options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
+    finishers = [_finisher(brochure, main_matter_start(document, brochure), identifier)]
+    if variant.bleed:
+        finishers.append(printing.crop_marks())
+    else:
+        document = printing.trimmed(document)
     pdf = document.write_pdf(
-        finisher=_finisher(brochure, main_matter_start(document, brochure), identifier),
+        finisher=lambda doc, pdf: [finisher(doc, pdf) for finisher in finishers],
         pdf_identifier=identifier,
         pdf_tags=True,
         **options,
@@ -172,6 +178,15 @@ def document_pages(document: weasyprint.Document, brochure: Brochure) -> dict[st
     studies = [d.id for d in brochure.documents if d.kind == "case-study"]
     for id_, height in zip(studies, _heights(document, "facts"), strict=False):
         layout.get(id_, {})["facts_mm"] = round(height * 25.4 / 96, 1)
+    # The notes pages the layout added before the back cover (brochure/parts.py: padding).
+    first = {id_: i for i, p in reversed(list(enumerate(document.pages))) for id_ in p.anchors}
+    if "notes" in first:
+        span = range(first["notes"], first.get("back-cover", len(document.pages)))
+        layout["notes"] = {
+            "pages": len(span),
+            "labels": labels[span.start : span.stop],
+            "added": "ruled notes pages before the back cover: the page count a multiple of 4",
+        }
     return layout
 
 
@@ -181,7 +196,8 @@ def _spans(document: weasyprint.Document, brochure: Brochure) -> dict[str, range
     A document ends where anything next begins: another document, a part's divider or the
     back cover.
     """
-    ids = [d.id for d in brochure.documents] + [p.id for p in brochure.parts] + ["back-cover"]
+    ids = [d.id for d in brochure.documents] + [p.id for p in brochure.parts]
+    ids += ["notes", "back-cover"]
     starts: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for id_ in ids:
@@ -379,8 +395,8 @@ def handouts(
 
 
 def _without_outside_links(page, pages: list) -> object:
-    """A shallow copy of `page` whose internal links all point inside `pages`."""
+    """A copy of `page`, cut at the trim, whose internal links all point inside `pages`."""
     inside = {anchor for p in pages for anchor in p.anchors}
-    kept = copy.copy(page)
+    kept = printing.trimmed_page(page)
     kept.links = [link for link in page.links if link[0] != "internal" or link[1] in inside]
     return kept

@@ -5,7 +5,9 @@ Each piece (brochure/parts.py) is rendered with the numbers of the page map, lai
 before it end, on the side and with the folio that place gives it. The anchors on the pages
 give the map again. While a number the text printed differs from its page, the pieces are
 rendered again with the new map and only those whose HTML changed are laid out again: the
-pieces that printed a wrong number, and any piece that now starts elsewhere. A build never
+pieces that printed a wrong number, and any piece that now starts elsewhere. Before the back
+cover come as many ruled notes pages as make the page count a multiple of 4 (`parts.padding`),
+so the back cover is always the last page, on a left-hand page. A build never
 writes pages whose numbers disagree with them: after `MAX_ROUNDS` it stops with an error.
 """
 
@@ -24,7 +26,7 @@ from . import render
 from .errors import BrochureError, Location, Problem
 from .model import Brochure
 from .outputs import write_atomically
-from .parts import PLACEHOLDER, PageMap, Piece, folio, pieces
+from .parts import PLACEHOLDER, PageMap, Piece, folio, padding, pieces
 from .typeset import Typeset, Typesetter
 
 __all__ = [
@@ -50,6 +52,11 @@ class Edition:
     rounds: int  # 1 when the map from the last build was right
     laid_out: int  # pieces laid out in the last call (the others were remembered)
     pieces: tuple[tuple[Piece, str, Typeset], ...]  # each piece, its HTML and its layout
+
+    @property
+    def added_pages(self) -> int:
+        """The notes pages added before the back cover to make the count a multiple of 4."""
+        return self.pagemap.lengths.get("notes", 0)
 
 
 def lay_out(
@@ -80,13 +87,20 @@ def lay_out(
                 placed.append((blank, html, typesetter.lay_out(html, source)))
                 index += 1
             side, counter = folio(index, main_start)
+            placed_piece = replace(piece, side=side, folio=counter)
+            if piece.kind == "notes":  # the pages that bring the count to a multiple of 4
+                placed_piece = replace(placed_piece, pages=padding(index))
+                if not placed_piece.pages:
+                    continue
             fitted, html, laid, count, problems, base = _fit(
-                replace(piece, side=side, folio=counter),
+                placed_piece,
                 partial(render.render_piece, brochure, env, options, numbers=numbers),
                 typesetter,
                 source,
                 pagemap.fits.get(piece.key),
             )
+            if piece.kind == "notes" and len(laid.document.pages) != placed_piece.pages:
+                raise BrochureError([_notes_overflow(placed_piece, len(laid.document.pages))])
             fresh += count
             fits[piece.key] = (base, fitted.fit)
             advice += problems
@@ -244,9 +258,19 @@ def write_pagemap(path: Path, pagemap: PageMap) -> None:
     write_atomically(path, pagemap.to_json().encode())
 
 
+def _notes_overflow(piece: Piece, laid: int) -> Problem:
+    return Problem(
+        Location("templates/parts/notes.html"),
+        "pages",
+        "notes-pages",
+        f"{piece.pages} notes pages were asked for to make the page count a multiple of 4, "
+        f"and the template laid out {laid}: each notes page must fit on one page",
+    )
+
+
 def _read_map(placed: list[tuple[Piece, str, Typeset]], main_start: int | None) -> PageMap:
     """The page map as the laid-out pages give it."""
-    found = PageMap(main_start=main_start)
+    found = PageMap(main_start=main_start, lengths={"notes": 0})  # no notes pages, unless placed
     index = 0
     for piece, _, laid in placed:
         if piece.kind == "blank":

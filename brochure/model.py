@@ -371,6 +371,9 @@ class Variant(_Frozen):
     stylesheets: tuple[Text, ...] = ()  # added after styles/brochure.css, from styles/
     image_dpi: int | None = Field(default=None, ge=72, le=1200)  # None: images as they are
     size_budget_mb: float | None = Field(default=None, gt=0)  # the build fails above it
+    # For the printer: the PDF keeps the bleed every edition is laid out with (styles/print.css),
+    # with crop marks outside it (brochure/printing.py). Otherwise it is cut at the trim.
+    bleed: bool = False
 
 
 class Event(_Frozen):

@@ -2,8 +2,9 @@
 
 An edition is a sequence of pieces that depend on one another only through page numbers: the
 front (cover, imprint, contents), each front-matter chapter, each part's divider, each chapter,
-tool and case study, the back matter and the back cover. Each piece is laid out on its own, as
-its own WeasyPrint document, opening on the side and with the folio its place gives it; the
+tool and case study, the back matter, the notes pages that make the page count a multiple of
+four (`padding`), and the back cover. Each piece is laid out on its own, as its own WeasyPrint
+document, opening on the side and with the folio its place gives it; the
 pieces' pages are then put together into one document.
 
 The numbers the text prints (the contents, the dividers' lists, "(p. 12)" after a
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .model import Brochure, Document, Part
 
-__all__ = ["PLACEHOLDER", "PageMap", "Piece", "pieces"]
+__all__ = ["PLACEHOLDER", "PageMap", "Piece", "padding", "pieces"]
 
 PLACEHOLDER = "00"  # printed for a page not known yet; about the width of a real number
 
@@ -30,8 +31,9 @@ PLACEHOLDER = "00"  # printed for a page not known yet; about the width of a rea
 class Piece:
     """One piece of the edition, laid out on its own."""
 
-    key: str  # unique in the edition: "front", "part:tools", a document's id, "back-cover"
-    kind: str  # front | front-document | divider | document | back-document | back-cover
+    key: str  # unique: "front", "part:tools", a document's id, "notes", "back-cover"
+    # front | front-document | divider | document | back-document | blank | notes | back-cover
+    kind: str
     part: Part | None = None
     document: Document | None = None
     number: int = 0  # the part's number (divider) or the document's number within its part
@@ -41,6 +43,7 @@ class Piece:
     side: str = "recto"  # where its first page falls: recto or verso (set per layout)
     folio: int = 1  # the page counter on its first page (set per layout)
     fit: int = 0  # copyfitting: +1, +2 set it a little tighter, -1, -2 a little looser
+    pages: int = 0  # notes: how many pages it fills (set per layout, see `padding`)
 
     @property
     def spread(self) -> bool:
@@ -58,6 +61,8 @@ class Piece:
             return (self.part.id, *overview)
         if self.document is not None:
             return (self.document.id,)
+        if self.kind == "notes":
+            return ("notes",)
         return ("back-cover",)
 
 
@@ -89,8 +94,20 @@ def pieces(brochure: Brochure) -> list[Piece]:
                 )
             )
     out += [Piece(d.id, "back-document", document=d) for d in brochure.back_documents]
+    out.append(Piece("notes", "notes"))  # as many pages as `padding` asks for, maybe none
     out.append(Piece("back-cover", "back-cover"))
     return out
+
+
+def padding(pages_before: int) -> int:
+    """How many notes pages go before the back cover when `pages_before` pages precede them.
+
+    A brochure is printed on sheets folded in two, four pages to a sheet: its page count is a
+    multiple of 4, and its back cover, the last page, falls on a left-hand page. The pages a
+    count needs to get there are ruled notes pages (never a blank page in the middle of the
+    text), placed after the last chapter, before the back cover.
+    """
+    return -(pages_before + 1) % 4
 
 
 @dataclass

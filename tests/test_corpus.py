@@ -409,7 +409,7 @@ def test_a_hostile_or_broken_stylesheet_is_refused_with_its_line(
 ):
     copy = _copy(tmp_path)
     shutil.copy(CORPUS / sheet, project / "styles" / "extra.css")
-    copy.edit("brochure.yaml", "stylesheets: [print.css]", "stylesheets: [print.css, extra.css]")
+    copy.edit("brochure.yaml", "    bleed: true", "    stylesheets: [extra.css]\n    bleed: true")
     opts = build.BuildOptions(
         content_dir=copy.content, out_dir=copy.out, project_dir=project, variant="print"
     )

@@ -249,36 +249,6 @@ def test_building_twice_gives_identical_bytes(sample_pdf, tmp_path):
     assert (tmp_path / sample_pdf.name).read_bytes() == sample_pdf.read_bytes()
 
 
-def test_the_print_variant_has_bleed_trim_box_and_crop_marks(sample_pdf):
-    import pikepdf
-
-    from brochure import cli
-
-    from .conftest import CONTENT
-
-    out = sample_pdf.parent
-    assert (
-        cli.main(
-            ["build", "--variant", "print", "--content", str(CONTENT), "--out", str(out), "-q"]
-        )
-        == 0
-    )
-    with pikepdf.open(out / sample_pdf.name.replace(".pdf", "-print.pdf")) as pdf:
-        page = pdf.pages[3]
-        trim = [float(v) for v in page.TrimBox]
-        bleed = [float(v) for v in page.BleedBox]
-        millimetres = 72 / 25.4
-        assert trim[2] - trim[0] == pytest.approx(210 * millimetres, abs=0.1)
-        assert trim[0] - bleed[0] == pytest.approx(3 * millimetres, abs=0.1)
-        assert [float(v) for v in page.MediaBox] == bleed
-    # Crop marks stand in the bleed, outside the trim: dark pixels there on a white page.
-    rendered = pdfium.PdfDocument(out / sample_pdf.name.replace(".pdf", "-print.pdf"))[3]
-    image = rendered.render(scale=4).to_pil().convert("L")
-    bleed_px = int(3 * millimetres * 4)
-    corner = image.crop((0, 0, bleed_px, bleed_px))
-    assert corner.getextrema()[0] < 128
-
-
 def test_the_screen_pdf_is_under_its_size_budget(sample_pdf, brochure):
     budget = brochure.variants["screen"].size_budget_mb
     assert sample_pdf.stat().st_size < budget * 1_000_000

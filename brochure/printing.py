@@ -1,0 +1,95 @@
+"""Print production: one layout -> the screen PDF cut at the trim, the print PDF with its bleed,
+crop marks and page boxes.
+
+Every edition is laid out with the 3 mm bleed of styles/print.css (imported by brochure.css),
+so the screen and print variants share one layout and the pages are the same in both; a
+variant says which it is with `bleed:` in the manifest.
+
+- The screen PDF, the handouts and the previews are written from pages whose bleed is set to
+  nothing (`trimmed`): their MediaBox is the A4 trim, and whatever the pages paint in the bleed
+  falls outside it.
+- The print PDF keeps the bleed. WeasyPrint's own `marks: crop` draws 1.4 mm marks inside the
+  bleed, and only on pages that have a background; `crop_marks` instead draws them on every
+  page, outside the bleed (`MARK_OFFSET_MM` from the trim, `MARK_LENGTH_MM` long), on a
+  MediaBox grown by `SLUG_MM` on every side to hold them. TrimBox (the A4 trim) and BleedBox
+  (the trim and the bleed) are written as WeasyPrint measured them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import pydyf
+import weasyprint
+
+__all__ = [
+    "MARK_LENGTH_MM",
+    "MARK_OFFSET_MM",
+    "MARK_WIDTH_PT",
+    "SLUG_MM",
+    "crop_marks",
+    "trimmed",
+    "trimmed_page",
+]
+
+MM = 72 / 25.4  # PDF points in a millimetre
+MARK_OFFSET_MM = 5.0  # from the trim to a mark's inner end: past the 3 mm bleed, 2 mm clear
+MARK_LENGTH_MM = 6.0
+MARK_WIDTH_PT = 0.25  # a hairline, as printers draw them
+SLUG_MM = 13.0  # the MediaBox past the trim on every side: the marks and 2 mm around them
+
+
+def trimmed_page(page: weasyprint.Page) -> weasyprint.Page:
+    """A shallow copy of `page` written without its bleed: its MediaBox is the trim."""
+    cut = copy.copy(page)
+    cut.bleed = dict.fromkeys(page.bleed, 0)
+    return cut
+
+
+def trimmed(document: weasyprint.Document) -> weasyprint.Document:
+    """`document` with every page cut at the trim (the screen PDF, previews)."""
+    return document.copy([trimmed_page(page) for page in document.pages])
+
+
+def crop_marks() -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+    """A WeasyPrint finisher: crop marks on every page outside its bleed, and the MediaBox
+    grown to hold them. The page's own drawing is kept apart from them by q/Q, so whatever
+    state it leaves (WeasyPrint's flipped coordinates) does not move the marks."""
+
+    def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        save = pydyf.Stream([b"q"])
+        pdf.add_object(save)
+        drawn: dict[tuple[float, ...], pydyf.Stream] = {}  # one stream per trim size
+        for number in pdf.pages["Kids"][::3]:
+            page = pdf.objects[number]
+            trim = tuple(float(v) for v in page["TrimBox"])
+            if trim not in drawn:
+                drawn[trim] = pydyf.Stream([_marks(trim)], compress=True)
+                pdf.add_object(drawn[trim])
+            left, bottom, right, top = trim
+            slug = SLUG_MM * MM
+            page["MediaBox"] = pydyf.Array([left - slug, bottom - slug, right + slug, top + slug])
+            page["Contents"] = pydyf.Array(
+                [save.reference, page["Contents"], drawn[trim].reference]
+            )
+
+    return add
+
+
+def _marks(trim: tuple[float, ...]) -> bytes:
+    """The eight crop marks of a page whose trim is `trim` (left, bottom, right, top), as PDF
+    drawing: each on the line of a trim edge, from `MARK_OFFSET_MM` to `MARK_OFFSET_MM` +
+    `MARK_LENGTH_MM` outside the trim. Drawn in all four inks (registration), as an artifact
+    (they are not part of the text)."""
+    left, bottom, right, top = trim
+    near, far = MARK_OFFSET_MM * MM, (MARK_OFFSET_MM + MARK_LENGTH_MM) * MM
+    lines = []
+    for x, outward in ((left, -1), (right, 1)):
+        for y in (bottom, top):
+            lines.append(((x + outward * near, y), (x + outward * far, y)))  # horizontal
+    for y, outward in ((bottom, -1), (top, 1)):
+        for x in (left, right):
+            lines.append(((x, y + outward * near), (x, y + outward * far)))  # vertical
+    path = " ".join(f"{x0:.3f} {y0:.3f} m {x1:.3f} {y1:.3f} l" for (x0, y0), (x1, y1) in lines)
+    return f"Q /Artifact BMC q {MARK_WIDTH_PT} w 0 J [] 0 d 1 1 1 1 K {path} S Q EMC".encode()
