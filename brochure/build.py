@@ -170,7 +170,7 @@ def _write(
         if html is not None:
             staged.write(f"{stem}.html", html.encode())
         pdf = staged.new / f"{stem}.pdf"
-        log.step("finish", finish.finish, laid_out.document, brochure, pdf, variant)
+        log.step("finish", finish.finish, laid_out.document, brochure, pdf, variant, opts.icc_dir)
         findings = tuple(warnings) + laid_out.findings
         if is_default:  # handouts and the layout report come from the default variant
             handouts = warm.handouts if warm is not None else None
@@ -423,7 +423,7 @@ def check(opts: BuildOptions, log: Progress, quick: bool = False) -> list[Proble
     stem = f"{brochure.slug}-{brochure.lang}"
     laid_out, _html = _lay_out(brochure, opts, variant, stem, log, remember=False)
     problems += laid_out.findings
-    pdf = log.step("finish", finish.pdf_bytes, laid_out.document, brochure, variant)
+    pdf = log.step("finish", finish.pdf_bytes, laid_out.document, brochure, variant, opts.icc_dir)
     problems += finish.over_budget(pdf, variant, Location(str(opts.out_dir / f"{stem}.pdf")))
     problems += log.step(
         "completeness", check_pages.completeness, pdf, i18n.entries(brochure), brochure.lang

@@ -45,19 +45,24 @@ _NS = {
     "pdf": "http://ns.adobe.com/pdf/1.3/",
     "xmp": "http://ns.adobe.com/xap/1.0/",
     "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "pdfxid": "http://www.npes.org/pdfx/ns/id/",
 }
 for _prefix, _uri in _NS.items():
     register_namespace(_prefix, _uri)
 
 
 def finish(
-    document: weasyprint.Document, brochure: Brochure, target: Path, variant: Variant
+    document: weasyprint.Document,
+    brochure: Brochure,
+    target: Path,
+    variant: Variant,
+    icc_dir: Path | None = None,
 ) -> Path:
     """Write `document` as the finished PDF at `target` (atomically) and return the path.
 
     A PDF over the variant's size budget is not written: the problem names its largest parts.
     """
-    pdf = pdf_bytes(document, brochure, variant)
+    pdf = pdf_bytes(document, brochure, variant, icc_dir)
     problems = over_budget(pdf, variant, Location(str(target)))
     if problems:
         raise BrochureError(problems)
@@ -65,18 +70,34 @@ def finish(
     return target
 
 
-def pdf_bytes(document: weasyprint.Document, brochure: Brochure, variant: Variant) -> bytes:
-    """The finished PDF, in memory: with its bleed and crop marks for a variant that keeps the
-    bleed (print), else cut at the trim (brochure/printing.py)."""
+def pdf_bytes(
+    document: weasyprint.Document,
+    brochure: Brochure,
+    variant: Variant,
+    icc_dir: Path | None = None,
+) -> bytes:
+    """The finished PDF, in memory: with its bleed and crop marks, and no links, for a variant
+    that keeps the bleed (print), else cut at the trim; a PDF/X-4 file for a variant with an
+    output intent, whose profile is read from `icc_dir` (brochure/printing.py)."""
     identifier = _identifier(brochure)
-    options = {}
+    options: dict[str, object] = {}
     if variant.image_dpi:
         options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
-    finishers = [_finisher(brochure, main_matter_start(document, brochure), identifier)]
+    start = main_matter_start(document, brochure)
+    pdf_x = variant.output_intent is not None
+    finishers = [_finisher(brochure, start, identifier, pdf_x=pdf_x)]
     if variant.bleed:
         finishers.append(printing.crop_marks())
     else:
         document = printing.trimmed(document)
+    if variant.bleed or pdf_x:
+        document = printing.without_links(document)
+    if pdf_x:
+        if icc_dir is None:
+            raise ValueError("a PDF/X variant needs the folder of its ICC profiles")
+        intent = printing.OUTPUT_INTENTS[variant.output_intent]
+        finishers.append(printing.pdf_x4(intent, icc_dir))
+        options["pdf_version"] = "1.6"  # PDF/X-4 is PDF 1.6
     pdf = document.write_pdf(
         finisher=lambda doc, pdf: [finisher(doc, pdf) for finisher in finishers],
         pdf_identifier=identifier,
@@ -252,7 +273,11 @@ def _labels(count: int, main_start: int) -> list[str]:
 
 
 def _finisher(
-    brochure: Brochure, main_start: int, identifier: bytes, first_label: int = 1
+    brochure: Brochure,
+    main_start: int,
+    identifier: bytes,
+    first_label: int = 1,
+    pdf_x: bool = False,
 ) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
     def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
         # Page labels: the viewer's page box then shows the folio printed on the page.
@@ -261,7 +286,7 @@ def _finisher(
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": labels})
         pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
         metadata = pydyf.Stream(
-            [_xmp(brochure, identifier)], {"Type": "/Metadata", "Subtype": "/XML"}
+            [_xmp(brochure, identifier, pdf_x)], {"Type": "/Metadata", "Subtype": "/XML"}
         )
         pdf.add_object(metadata)
         pdf.catalog["Metadata"] = metadata.reference
@@ -269,8 +294,9 @@ def _finisher(
     return add
 
 
-def _xmp(brochure: Brochure, identifier: bytes) -> bytes:
-    """XMP metadata: what the document info says, plus the language and the keywords as a bag."""
+def _xmp(brochure: Brochure, identifier: bytes, pdf_x: bool = False) -> bytes:
+    """XMP metadata: what the document info says, plus the language and the keywords as a bag;
+    for a PDF/X-4 file, its identification (brochure/printing.py)."""
     rdf = Element(_q("rdf:RDF"))
     about = SubElement(rdf, _q("rdf:Description"), {_q("rdf:about"): ""})
     _alt(about, "dc:title", brochure.title, brochure.lang)
@@ -289,6 +315,8 @@ def _xmp(brochure: Brochure, identifier: bytes) -> bytes:
         ("xmp:ModifyDate", date),
         ("xmp:MetadataDate", date),
         ("xmpMM:DocumentID", f"uuid:{_uuid(identifier)}"),
+        *((("xmpMM:InstanceID", f"uuid:{_uuid(identifier)}"),) if pdf_x else ()),
+        *(printing.XMP_PDF_X4.items() if pdf_x else ()),
     ):
         SubElement(about, _q(name)).text = value
     meta = Element(_q("x:xmpmeta"))

@@ -374,6 +374,9 @@ class Variant(_Frozen):
     # For the printer: the PDF keeps the bleed every edition is laid out with (styles/print.css),
     # with crop marks outside it (brochure/printing.py). Otherwise it is cut at the trim.
     bleed: bool = False
+    # With the bleed: a PDF/X-4 file made for this print condition (its profile in assets/icc/,
+    # brochure/printing.py), the RGB colours tagged sRGB for the printer's RIP to convert.
+    output_intent: Literal["FOGRA39"] | None = None
 
 
 class Event(_Frozen):

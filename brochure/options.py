@@ -39,6 +39,11 @@ class BuildOptions:
         return self.project_dir / "assets" / "fonts"
 
     @property
+    def icc_dir(self) -> Path:
+        """The print PDF's output profiles (assets/icc/README.md)."""
+        return self.project_dir / "assets" / "icc"
+
+    @property
     def sandbox_roots(self) -> tuple[Path, ...]:
         # WeasyPrint resolves url() in CSS against the stylesheet's folder, and the fonts and the
         # map live in assets/, so the sandbox opens exactly these three folders.

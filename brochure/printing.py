@@ -12,13 +12,22 @@ variant says which it is with `bleed:` in the manifest.
   bleed, and only on pages that have a background; `crop_marks` instead draws them on every
   page, outside the bleed (`MARK_OFFSET_MM` from the trim, `MARK_LENGTH_MM` long), on a
   MediaBox grown by `SLUG_MM` on every side to hold them. TrimBox (the A4 trim) and BleedBox
-  (the trim and the bleed) are written as WeasyPrint measured them.
+  (the trim and the bleed) are written as WeasyPrint measured them. Its pages carry no links
+  (`without_links`): a print file is not clicked, and PDF/X allows no annotation on the page.
+- With the variant's `output_intent` (FOGRA39), the print PDF is a PDF/X-4 file (`pdf_x4`): the
+  CMYK output profile of that print condition (assets/icc/, its origin and licence in the
+  README there) as its GTS_PDFX output intent, every RGB colour tagged sRGB (WeasyPrint draws
+  in DeviceRGB, which PDF/X-4 refuses untagged), no image interpolation, `/Trapped /False`,
+  PDF 1.6, and the XMP identification (`XMP_PDF_X4`, written by brochure/finish.py).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
 
 import pydyf
 import weasyprint
@@ -27,10 +36,15 @@ __all__ = [
     "MARK_LENGTH_MM",
     "MARK_OFFSET_MM",
     "MARK_WIDTH_PT",
+    "OUTPUT_INTENTS",
     "SLUG_MM",
+    "XMP_PDF_X4",
+    "OutputIntent",
     "crop_marks",
+    "pdf_x4",
     "trimmed",
     "trimmed_page",
+    "without_links",
 ]
 
 MM = 72 / 25.4  # PDF points in a millimetre
@@ -50,6 +64,17 @@ def trimmed_page(page: weasyprint.Page) -> weasyprint.Page:
 def trimmed(document: weasyprint.Document) -> weasyprint.Document:
     """`document` with every page cut at the trim (the screen PDF, previews)."""
     return document.copy([trimmed_page(page) for page in document.pages])
+
+
+def without_links(document: weasyprint.Document) -> weasyprint.Document:
+    """`document` whose pages carry no links (the print PDF): the anchors, and so the outline,
+    stay."""
+    pages = []
+    for page in document.pages:
+        kept = copy.copy(page)
+        kept.links = []
+        pages.append(kept)
+    return document.copy(pages)
 
 
 def crop_marks() -> Callable[[weasyprint.Document, pydyf.PDF], None]:
@@ -93,3 +118,86 @@ def _marks(trim: tuple[float, ...]) -> bytes:
             lines.append(((x, y + outward * near), (x, y + outward * far)))  # vertical
     path = " ".join(f"{x0:.3f} {y0:.3f} m {x1:.3f} {y1:.3f} l" for (x0, y0), (x1, y1) in lines)
     return f"Q /Artifact BMC q {MARK_WIDTH_PT} w 0 J [] 0 d 1 1 1 1 K {path} S Q EMC".encode()
+
+
+@dataclass(frozen=True)
+class OutputIntent:
+    """A print condition a PDF/X file is made for, as its output intent names it."""
+
+    identifier: str  # OutputConditionIdentifier: the characterization, as registered at the ICC
+    condition: str  # OutputCondition: the same, for people
+    profile: str  # the CMYK output profile, in assets/icc/
+
+
+OUTPUT_INTENTS = {
+    "FOGRA39": OutputIntent(
+        "FOGRA39",
+        "Offset printing, ISO 12647-2:2004/Amd 1, coated paper (paper type 1 or 2, 115 g/m2)",
+        "FOGRA39L-argyll.icc",
+    ),
+}
+REGISTRY = "http://www.color.org"  # where the characterization's identifier is registered
+
+# What brochure/finish.py adds to the XMP metadata of a PDF/X-4 file (ISO 15930-7: the version
+# key, the trapping state the document info also gives, and the media-management identifiers
+# besides DocumentID).
+XMP_PDF_X4 = {
+    "pdfxid:GTS_PDFXVersion": "PDF/X-4",
+    "pdf:Trapped": "False",
+    "xmpMM:VersionID": "1",
+    "xmpMM:RenditionClass": "default",
+}
+
+
+def pdf_x4(intent: OutputIntent, icc_dir: Path) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+    """A WeasyPrint finisher that makes the PDF a PDF/X-4 file for the print condition `intent`
+    (the PDF version, 1.6, is WeasyPrint's `pdf_version` option; the XMP, `XMP_PDF_X4`)."""
+    cmyk = (icc_dir / intent.profile).read_bytes()
+    srgb = (files("weasyprint") / "pdf" / "sRGB2014.icc").read_bytes()
+
+    def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        output = pydyf.Stream([cmyk], pydyf.Dictionary({"N": 4}), compress=True)
+        tagged = pydyf.Stream([srgb], pydyf.Dictionary({"N": 3}), compress=True)
+        pdf.add_object(output)
+        pdf.add_object(tagged)
+        pdf.catalog["OutputIntents"] = pydyf.Array(
+            [
+                pydyf.Dictionary(
+                    {
+                        "Type": "/OutputIntent",
+                        "S": "/GTS_PDFX",
+                        "OutputConditionIdentifier": pydyf.String(intent.identifier),
+                        "OutputCondition": pydyf.String(intent.condition),
+                        "RegistryName": pydyf.String(REGISTRY),
+                        "Info": pydyf.String(intent.condition),
+                        "DestOutputProfile": output.reference,
+                    }
+                )
+            ]
+        )
+        pdf.info["Trapped"] = "/False"
+        rgb = pydyf.Array(["/ICCBased", tagged.reference])
+        for obj in list(pdf.objects):
+            _tag_rgb(obj.extra if isinstance(obj, pydyf.Stream) else obj, rgb)
+
+    return add
+
+
+def _tag_rgb(value: object, rgb: pydyf.Array) -> None:
+    """Every DeviceRGB in `value` (a PDF object, walked inside) made sRGB: the resources'
+    colour spaces get a DefaultRGB, which tags the colours the page's drawing sets (`rg`);
+    images, shadings and transparency groups name the sRGB profile themselves. Images are not
+    interpolated (PDF/X)."""
+    if isinstance(value, dict):
+        if "lab-d50" in value:  # WeasyPrint's colour spaces, shared by every resource dictionary
+            value["DefaultRGB"] = rgb
+        for key in ("ColorSpace", "CS"):
+            if value.get(key) == "/DeviceRGB":
+                value[key] = rgb
+        if value.get("Subtype") == "/Image":
+            value["Interpolate"] = "false"
+        for item in value.values():
+            _tag_rgb(item.extra if isinstance(item, pydyf.Stream) else item, rgb)
+    elif isinstance(value, list):
+        for item in value:
+            _tag_rgb(item.extra if isinstance(item, pydyf.Stream) else item, rgb)
