@@ -83,21 +83,11 @@ def pdf_bytes(
     options: dict[str, object] = {}
     if variant.image_dpi:
         options |= {"optimize_images": True, "dpi": variant.image_dpi, "jpeg_quality": 85}
-    start = main_matter_start(document, brochure)
     pdf_x = variant.output_intent is not None
+    start = main_matter_start(document, brochure)
     finishers = [_finisher(brochure, start, identifier, pdf_x=pdf_x)]
-    if variant.bleed:
-        finishers.append(printing.crop_marks())
-    else:
-        document = printing.trimmed(document)
-    if variant.bleed or pdf_x:
-        document = printing.without_links(document)
-    if pdf_x:
-        if icc_dir is None:
-            raise ValueError("a PDF/X variant needs the folder of its ICC profiles")
-        intent = printing.OUTPUT_INTENTS[variant.output_intent]
-        finishers.append(printing.pdf_x4(intent, icc_dir))
-        options["pdf_version"] = "1.6"  # PDF/X-4 is PDF 1.6
+    document, more, options["pdf_version"] = printing.prepare(document, variant, icc_dir)
+    finishers += more
     pdf = document.write_pdf(
         finisher=lambda doc, pdf: [finisher(doc, pdf) for finisher in finishers],
         pdf_identifier=identifier,
@@ -277,6 +267,7 @@ def _finisher(
     main_start: int,
     identifier: bytes,
     first_label: int = 1,
+    *,
     pdf_x: bool = False,
 ) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
     def add(document: weasyprint.Document, pdf: pydyf.PDF) -> None:

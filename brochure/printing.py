@@ -32,6 +32,8 @@ from pathlib import Path
 import pydyf
 import weasyprint
 
+from .model import Variant
+
 __all__ = [
     "MARK_LENGTH_MM",
     "MARK_OFFSET_MM",
@@ -42,6 +44,7 @@ __all__ = [
     "OutputIntent",
     "crop_marks",
     "pdf_x4",
+    "prepare",
     "trimmed",
     "trimmed_page",
     "without_links",
@@ -52,6 +55,30 @@ MARK_OFFSET_MM = 5.0  # from the trim to a mark's inner end: past the 3 mm bleed
 MARK_LENGTH_MM = 6.0
 MARK_WIDTH_PT = 0.25  # a hairline, as printers draw them
 SLUG_MM = 13.0  # the MediaBox past the trim on every side: the marks and 2 mm around them
+
+
+Finisher = Callable[[weasyprint.Document, pydyf.PDF], None]
+
+
+def prepare(
+    document: weasyprint.Document, variant: Variant, icc_dir: Path | None
+) -> tuple[weasyprint.Document, list[Finisher], str | None]:
+    """What a variant makes of the laid-out pages: the pages to write (cut at the trim, or with
+    their bleed and without links), the finishers to add (crop marks, PDF/X-4) and the PDF
+    version (1.6 for PDF/X-4, else None: WeasyPrint's own)."""
+    finishers: list[Finisher] = []
+    if variant.bleed:
+        finishers.append(crop_marks())
+    else:
+        document = trimmed(document)
+    if variant.bleed or variant.output_intent:
+        document = without_links(document)
+    if variant.output_intent is None:
+        return document, finishers, None
+    if icc_dir is None:
+        raise ValueError("a PDF/X variant needs the folder of its ICC profiles")
+    finishers.append(pdf_x4(OUTPUT_INTENTS[variant.output_intent], icc_dir))
+    return document, finishers, "1.6"
 
 
 def trimmed_page(page: weasyprint.Page) -> weasyprint.Page:
@@ -77,7 +104,7 @@ def without_links(document: weasyprint.Document) -> weasyprint.Document:
     return document.copy(pages)
 
 
-def crop_marks() -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+def crop_marks() -> Finisher:
     """A WeasyPrint finisher: crop marks on every page outside its bleed, and the MediaBox
     grown to hold them. The page's own drawing is kept apart from them by q/Q, so whatever
     state it leaves (WeasyPrint's flipped coordinates) does not move the marks."""
@@ -149,7 +176,7 @@ XMP_PDF_X4 = {
 }
 
 
-def pdf_x4(intent: OutputIntent, icc_dir: Path) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+def pdf_x4(intent: OutputIntent, icc_dir: Path) -> Finisher:
     """A WeasyPrint finisher that makes the PDF a PDF/X-4 file for the print condition `intent`
     (the PDF version, 1.6, is WeasyPrint's `pdf_version` option; the XMP, `XMP_PDF_X4`)."""
     cmyk = (icc_dir / intent.profile).read_bytes()
