@@ -5,6 +5,7 @@ that ends on a line of one word."""
 from __future__ import annotations
 
 import ctypes
+import json
 import re
 
 import pypdfium2 as pdfium
@@ -39,7 +40,9 @@ def _stranded_headings(path) -> list[tuple[int, str]]:
     document = pdfium.PdfDocument(path)
     labels = PdfReader(path).page_labels
     stranded = []
-    for index in range(1, len(document) - 1):  # not the covers
+    # The notes pages before the back cover are a heading over ruled lines, on purpose.
+    notes = _notes_pages(path)
+    for index in range(1, len(document) - 1 - notes):  # not the covers, not the notes pages
         if not labels[index].isdigit():
             continue  # the front matter: the contents' entries are bold sans, without text under
         page = document[index]
@@ -54,6 +57,15 @@ def _stranded_headings(path) -> list[tuple[int, str]]:
             if len(under) < 2 and re.search(r"[^\W\d_]{2}", text):  # words, not a list marker
                 stranded.append((index, text.strip()))
     return stranded
+
+
+def _notes_pages(path) -> int:
+    """How many notes pages the layout report of the edition at `path` says were added."""
+    stem = path.stem.removesuffix("-print")
+    report = path.with_name(f"{stem}.layout.json")
+    if not report.exists():
+        return 0
+    return json.loads(report.read_text(encoding="utf-8")).get("notes", {}).get("pages", 0)
 
 
 def test_a_heading_at_the_foot_of_a_page_is_found(tmp_path):
