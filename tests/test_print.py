@@ -191,13 +191,15 @@ def test_every_page_has_its_trim_bleed_and_media_boxes_and_marks(print_pdf):
 
 
 def _mark_lines(page: pikepdf.Page) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The straight lines drawn in the page's artifact after its own drawing (the last content
-    stream, where brochure/printing.py puts the crop marks)."""
-    contents = page.obj.Contents
-    last = contents[len(contents) - 1] if isinstance(contents, pikepdf.Array) else contents
-    lines, start = [], None
-    for operands, operator in pikepdf.parse_content_stream(last):
-        if str(operator) == "m":
+    """The straight lines drawn in the page's last artifact, after its own drawing (where
+    brochure/printing.py puts the crop marks; the accessibility finishing may have joined the
+    page's content streams into one)."""
+    lines: list = []
+    start = None
+    for operands, operator in pikepdf.parse_content_stream(page):
+        if str(operator) == "BMC" and str(operands[0]) == "/Artifact":
+            lines = []  # a later artifact: only the last one's lines are kept
+        elif str(operator) == "m":
             start = tuple(float(v) for v in operands)
         elif str(operator) == "l" and start is not None:
             lines.append((start, tuple(float(v) for v in operands)))
