@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from .errors import Location
 
 __all__ = [
+    "Acronym",
     "Announcement",
     "Brochure",
     "CaseStudy",
@@ -333,9 +334,24 @@ class Document(_Frozen):
     kind: Literal["chapter", "tool", "case-study"] = "chapter"
 
 
+class Acronym(_Frozen):
+    """One entry of a list of acronyms: the letters and what they stand for (inline Markdown)."""
+
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("term", "expansion")
+    term: Text
+    expansion: Text
+
+
+def _unique_terms(values: tuple[Acronym, ...]) -> tuple[Acronym, ...]:
+    _unique(tuple(v.term for v in values))
+    return values
+
+
 class Chapter(Document):
-    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("title", "summary", "byline")
+    TRANSLATABLE: ClassVar[tuple[str, ...]] = ("title", "summary", "byline", "acronyms")
     byline: Text | None = None
+    # A list of acronyms set after the body, sorted by the letters of the edition's language.
+    acronyms: Annotated[tuple[Acronym, ...], AfterValidator(_unique_terms)] = ()
 
 
 class Tool(Document):
