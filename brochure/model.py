@@ -283,6 +283,9 @@ class KeyFigure(_Frozen):
     value: Annotated[int | float, BeforeValidator(_number)]
     unit: str = ""
     label: Text
+    # The same measure before the project, in the same unit: the figure is then drawn as a
+    # pair of bars, before and after (templates/parts/case-study.html).
+    before: Annotated[int | float, BeforeValidator(_number), Field(ge=0)] | None = None
 
 
 class Quote(_Frozen):

@@ -254,18 +254,22 @@ def _number(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
-def _figure(figure: KeyFigure, locale: Locale) -> tuple[str, str]:
+def _figure(
+    figure: KeyFigure, value: float | None = None, *, locale: Locale
+) -> tuple[str, str]:
     """A key figure as the locale writes it: (the number, the unit set small after it).
 
-    "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
+    `value`, when given, is written in the figure's unit instead of its own value (the
+    figure before the project, `figure | figure(figure.before)`). "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
     is formatted as an amount; any other unit is a word after the number.
     """
+    value = figure.value if value is None else value
     if figure.unit == "%":
         sign = format_percent(1, locale=locale).replace(format_decimal(100, locale=locale), "")
-        return format_decimal(figure.value, locale=locale), sign
+        return format_decimal(value, locale=locale), sign
     if len(figure.unit) == 3 and figure.unit.isupper() and figure.unit in locale.currencies:
-        return format_currency(figure.value, figure.unit, locale=locale), ""
-    number = format_decimal(figure.value, locale=locale)
+        return format_currency(value, figure.unit, locale=locale), ""
+    number = format_decimal(value, locale=locale)
     return number, f" {figure.unit}" if figure.unit else ""
 
 
