@@ -66,6 +66,7 @@ def test_field_lines_point_at_the_yaml_line():
         ),
         ("bad-country.md", "kisumu.md:7: place.country: expected an ISO 3166-1 country code"),
         ("figure-with-separator.md", "kisumu.md:19: key_figures[0].value: expected a plain number"),
+        ("negative-before.md", "kisumu.md:20: key_figures[0].before: expected a number ≥ 0"),
         ("missing-image.md", "kisumu.md:28: image.src: no image at"),
         ("duplicate-id.md", "ouagadougou.md:2: id: 'ouagadougou' is already used at"),
         ("bad-yaml.md", "kisumu.md:10: this is not valid YAML"),
