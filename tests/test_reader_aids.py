@@ -119,7 +119,7 @@ def test_further_reading_links_are_live_https_links(request, lang):
     assert all(a.startswith("https://") for a in addresses), addresses
     page = _bookmarks(path)[_document(brochure, "further-reading").title]
     assert addresses <= _links(reader, page), addresses - _links(reader, page)
-    text = _text(path, page).replace(" ", "")
+    text = _text(path, page).replace(" ", "").replace("\ufffe", "")  # pdfium: a break at "-"
     for address in addresses:  # printed in full for the paper copy (lines may break inside)
         assert address.replace("-", "") in text.replace("-", ""), address
 
@@ -149,7 +149,7 @@ def test_case_studies_show_their_goals_as_named_badges(request, lang):
     assert len(re.findall(GOAL_NAMES[lang].split(" 5:")[0] + r" (?:5|8|11):", text)) == 3
     image = pdfium.PdfDocument(path)[index].render(scale=1).to_pil().convert("RGB")
     head = image.crop((image.width // 2, 0, image.width, image.height // 8))
-    pixels = list(head.getdata())
+    pixels = list(head.get_flattened_data())
     for goal in kisumu.sdgs:
         colour = _goal_colours()[goal][0]
         rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
@@ -160,7 +160,7 @@ def _bar_share(image, berry: tuple, sand: tuple) -> list[float]:
     """For each pixel row, the share a filled bar (berry) takes of its track (berry + sand
     after it), where such a bar is."""
     shares = []
-    pixels = list(image.getdata())
+    pixels = list(image.get_flattened_data())
     for y in range(image.height):
         row = pixels[y * image.width : (y + 1) * image.width]
         x = 0
