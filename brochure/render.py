@@ -259,9 +259,10 @@ def _figure(
 ) -> tuple[str, str]:
     """A key figure as the locale writes it: (the number, the unit set small after it).
 
-    `value`, when given, is written in the figure's unit instead of its own value (the
-    figure before the project, `figure | figure(figure.before)`). "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
-    is formatted as an amount; any other unit is a word after the number.
+    "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
+    is formatted as an amount; any other unit is a word after the number. `value`, when
+    given, is written in the figure's unit instead of its own value (the value before the
+    project: `figure | figure(figure.before)`).
     """
     value = figure.value if value is None else value
     if figure.unit == "%":
