@@ -254,9 +254,7 @@ def _number(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
-def _figure(
-    figure: KeyFigure, value: float | None = None, *, locale: Locale
-) -> tuple[str, str]:
+def _figure(figure: KeyFigure, value: float | None = None, *, locale: Locale) -> tuple[str, str]:
     """A key figure as the locale writes it: (the number, the unit set small after it).
 
     "%" takes the locale's percent spacing (45 % in French); an ISO currency code (EUR, USD)
