@@ -23,7 +23,7 @@ lint: $(VENV)/ready
 
 test: lint                       ## lint, then run the whole test suite (CI runs this)
 	bash scripts/system-deps.sh --browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile   # one worker per core; a file's tests stay together
 
 format: $(VENV)/ready
 	$(VENV)/bin/ruff format .
