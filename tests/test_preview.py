@@ -15,7 +15,6 @@ import http.client
 import io
 import json
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +27,6 @@ from pathlib import Path
 import pypdf
 import pypdfium2 as pdfium
 import pytest
-import yaml
 
 from brochure import cli, commands
 from brochure.console import Progress
@@ -37,7 +35,7 @@ from brochure.options import BuildOptions
 from brochure.preview import Board, Pages, Server, Session, State, file_events, server, watcher
 from brochure.preview.pages import Shelf
 
-from .conftest import CONTENT, ROOT, SLUG, ContentCopy
+from .conftest import CONTENT, ROOT, SLUG, ContentCopy, small_brochure
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -390,30 +388,7 @@ class Lines(io.TextIOBase):
 def _small(folder: Path) -> Path:
     """The sample cut down to one guideline, one tool and two case studies, in English only
     (as tests/test_outputs.py makes it): a build of a few seconds."""
-    shutil.copytree(CONTENT, folder)
-    manifest = yaml.safe_load((folder / "brochure.yaml").read_text(encoding="utf-8"))
-    manifest["languages"] = [manifest["source_language"]]
-    manifest.pop("drafts", None)
-    manifest["parts"] = [
-        {**part, "files": [f for f in part["files"] if f in KEEP]}
-        for part in manifest["parts"]
-        if set(part["files"]) & set(KEEP)
-    ]
-    text = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
-    (folder / "brochure.yaml").write_text(text, encoding="utf-8")
-    listed = {*KEEP, *manifest.get("front_matter", []), *manifest.get("back_matter", [])}
-    for path in folder.rglob("*.md"):
-        if path.relative_to(folder).as_posix() not in listed:
-            path.unlink()
-            continue
-        text = re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"\1", path.read_text(encoding="utf-8"))
-        path.write_text(text, encoding="utf-8")
-    shutil.rmtree(folder / "locales")
-    kept = {Path(name).stem for name in KEEP}
-    for image in (folder / "images").iterdir():
-        if image.stem not in kept:
-            image.unlink()
-    return folder
+    return small_brochure(folder, KEEP)
 
 
 def _append(copy: ContentCopy, relative: str, sentence: str) -> None:
